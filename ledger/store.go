@@ -1,0 +1,230 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
+)
+
+// querier is what both *sqlx.DB and *sqlx.Tx offer.
+type querier interface {
+	sqlx.QueryerContext
+	sqlx.ExecerContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+const accountColumns = `id, tenant_id, code, currency, kind, owner_enterprise_id,
+	debits_must_not_exceed_credits, credits_must_not_exceed_debits, status, metadata, created_at,
+	posted_debits, posted_credits, pending_debits, pending_credits`
+
+const insertAccountSQL = `
+INSERT INTO accounts (id, tenant_id, code, currency, kind, owner_enterprise_id,
+	debits_must_not_exceed_credits, credits_must_not_exceed_debits, metadata)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (tenant_id, code) DO NOTHING
+RETURNING ` + accountColumns
+
+func insertAccount(ctx context.Context, q querier, a *Account) (Account, error) {
+	var out Account
+	err := q.GetContext(ctx, &out, insertAccountSQL, a.ID, a.TenantID, a.Code, a.Currency, a.Kind,
+		a.OwnerEnterpriseID, a.DebitsLimited, a.CreditsLimited, a.Metadata)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, ErrAccountExists.With("account code %q is taken", a.Code)
+	}
+	return out, err
+}
+
+func getAccount(ctx context.Context, q querier, tenant string, id uuid.UUID) (Account, error) {
+	var a Account
+	err := q.GetContext(ctx, &a, `SELECT `+accountColumns+` FROM accounts WHERE tenant_id = $1 AND id = $2`, tenant, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrAccountNotFound.With("account %s does not exist", id)
+	}
+	return a, err
+}
+
+// lockAccounts locks the accounts in id order, the one order every writer
+// uses, so two entries over the same accounts wait instead of deadlocking.
+// Accounts of another tenant are simply not found.
+func lockAccounts(ctx context.Context, tx *sqlx.Tx, tenant string, ids []uuid.UUID) ([]Account, error) {
+	var out []Account
+	err := tx.SelectContext(ctx, &out, `SELECT `+accountColumns+` FROM accounts
+		WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, tenant, pq.Array(ids))
+	return out, err
+}
+
+type keyRow struct {
+	ID          uuid.UUID `db:"id"`
+	Key         string    `db:"idempotency_key"`
+	RequestHash []byte    `db:"request_hash"`
+}
+
+func findKeys(ctx context.Context, q querier, tenant string, keys []string) (map[string]keyRow, error) {
+	var rows []keyRow
+	if err := q.SelectContext(ctx, &rows, `SELECT id, idempotency_key, request_hash FROM entries
+		WHERE tenant_id = $1 AND idempotency_key = ANY($2)`, tenant, pq.Array(keys)); err != nil {
+		return nil, fmt.Errorf("look up idempotency keys: %w", err)
+	}
+	m := make(map[string]keyRow, len(rows))
+	for _, r := range rows {
+		m[r.Key] = r
+	}
+	return m, nil
+}
+
+// writeSQL writes a set of entries, their postings and the coalesced balance
+// changes in one statement: one round trip whatever the batch size. An entry
+// whose key or reversal target was taken meanwhile is skipped with its
+// postings; the caller sees the short count and retries the transaction.
+const writeSQL = `
+WITH e AS (
+	INSERT INTO entries (id, tenant_id, idempotency_key, request_hash, kind, hold_id, reverses_entry_id,
+		effective_at, created_at, description, metadata, created_by)
+	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, u.created, u.descr, u.meta, $2
+	FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::text[], $7::uuid[], $8::uuid[],
+		$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[])
+		AS u(id, key, hash, kind, hold, rev, eff, created, descr, meta)
+	ON CONFLICT DO NOTHING
+	RETURNING id
+), p AS (
+	INSERT INTO postings (entry_id, idx, tenant_id, account_id, direction, phase, amount, currency, effective_at)
+	SELECT u.entry_id, u.idx, $1, u.account_id, u.direction, u.phase, u.amount, u.currency, u.eff
+	FROM unnest($13::uuid[], $14::int2[], $15::uuid[], $16::text[], $17::text[], $18::numeric[], $19::text[], $20::timestamptz[])
+		AS u(entry_id, idx, account_id, direction, phase, amount, currency, eff)
+	JOIN e ON e.id = u.entry_id
+), b AS (
+	UPDATE accounts a SET
+		posted_debits = a.posted_debits + u.pd, posted_credits = a.posted_credits + u.pc,
+		pending_debits = a.pending_debits + u.qd, pending_credits = a.pending_credits + u.qc,
+		updated_at = now()
+	FROM unnest($21::uuid[], $22::numeric[], $23::numeric[], $24::numeric[], $25::numeric[]) AS u(id, pd, pc, qd, qc)
+	WHERE a.tenant_id = $1 AND a.id = u.id
+)
+SELECT count(*) FROM e`
+
+// errRaced says a concurrent writer took a key or reversal first; the
+// transaction is retried and then finds the winner's entry.
+var errRaced = errors.New("ledger: concurrent write took an idempotency key")
+
+func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant, by string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
+	if len(drafts) == 0 {
+		return nil
+	}
+	n := len(drafts)
+	var (
+		ids, hold, rev                 = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)
+		keys, kinds, descr, meta       = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		hashes                         = make([][]byte, n)
+		eff, created                   = make([]string, n), make([]string, n)
+		pEntry, pAcct                  []uuid.UUID
+		pIdx                           []int16
+		pDir, pPhase, pAmt, pCur, pEff []string
+	)
+	for i, d := range drafts {
+		e := &d.entry
+		assertBalanced(e)
+		ids[i], keys[i], hashes[i], kinds[i] = e.ID, e.IdempotencyKey, d.requestHash, string(e.Kind)
+		hold[i], rev[i] = nullUUID(e.HoldID), nullUUID(e.ReversesEntryID)
+		eff[i], created[i] = e.EffectiveAt.Format(time.RFC3339Nano), e.CreatedAt.Format(time.RFC3339Nano)
+		descr[i], meta[i] = e.Description, string(e.Metadata)
+		for j, p := range e.Postings {
+			pEntry, pIdx, pAcct = append(pEntry, e.ID), append(pIdx, int16(j)), append(pAcct, p.AccountID)
+			pDir, pPhase = append(pDir, string(p.Direction)), append(pPhase, string(p.Phase))
+			pAmt, pCur, pEff = append(pAmt, p.Amount.String()), append(pCur, string(p.Currency)), append(pEff, eff[i])
+		}
+	}
+	var bID []uuid.UUID
+	var pd, pc, qd, qc []string
+	for id, d := range deltas {
+		bID = append(bID, id)
+		pd, pc = append(pd, d.PostedDebits.String()), append(pc, d.PostedCredits.String())
+		qd, qc = append(qd, d.PendingDebits.String()), append(qc, d.PendingCredits.String())
+	}
+	var written int
+	err := tx.GetContext(ctx, &written, writeSQL, tenant, by,
+		pq.Array(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
+		pq.Array(eff), pq.Array(created), pq.Array(descr), pq.Array(meta),
+		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur), pq.Array(pEff),
+		pq.Array(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc))
+	if err != nil {
+		return fmt.Errorf("write %d entries: %w", n, err)
+	}
+	if written != n {
+		return errRaced
+	}
+	return nil
+}
+
+func nullUUID(id *uuid.UUID) sql.NullString {
+	if id == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: id.String(), Valid: true}
+}
+
+type entryRow struct {
+	ID              uuid.UUID       `db:"id"`
+	TenantID        string          `db:"tenant_id"`
+	IdempotencyKey  string          `db:"idempotency_key"`
+	Kind            EntryKind       `db:"kind"`
+	HoldID          *uuid.UUID      `db:"hold_id"`
+	ReversesEntryID *uuid.UUID      `db:"reverses_entry_id"`
+	EffectiveAt     time.Time       `db:"effective_at"`
+	CreatedAt       time.Time       `db:"created_at"`
+	Description     string          `db:"description"`
+	Metadata        json.RawMessage `db:"metadata"`
+	CreatedBy       string          `db:"created_by"`
+	Hash            []byte          `db:"hash"`
+}
+
+type postingRow struct {
+	EntryID   uuid.UUID       `db:"entry_id"`
+	AccountID uuid.UUID       `db:"account_id"`
+	Direction Direction       `db:"direction"`
+	Phase     Phase           `db:"phase"`
+	Amount    decimal.Decimal `db:"amount"`
+	Currency  Currency        `db:"currency"`
+}
+
+// loadEntries reads whole entries, in the order of ids.
+func loadEntries(ctx context.Context, q querier, tenant string, ids []uuid.UUID) ([]Entry, error) {
+	var rows []entryRow
+	if err := q.SelectContext(ctx, &rows, `SELECT e.id, e.tenant_id, e.idempotency_key, e.kind, e.hold_id,
+			e.reverses_entry_id, e.effective_at, e.created_at, e.description, e.metadata, e.created_by, s.hash
+		FROM entries e LEFT JOIN entry_seals s ON s.entry_id = e.id
+		WHERE e.tenant_id = $1 AND e.id = ANY($2)`, tenant, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("load entries: %w", err)
+	}
+	var postings []postingRow
+	if err := q.SelectContext(ctx, &postings, `SELECT entry_id, account_id, direction, phase, amount, currency
+		FROM postings WHERE tenant_id = $1 AND entry_id = ANY($2) ORDER BY entry_id, idx`, tenant, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("load postings: %w", err)
+	}
+	byID := make(map[uuid.UUID]*Entry, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = &Entry{ID: r.ID, TenantID: r.TenantID, IdempotencyKey: r.IdempotencyKey, Kind: r.Kind,
+			HoldID: r.HoldID, ReversesEntryID: r.ReversesEntryID, EffectiveAt: r.EffectiveAt.UTC(),
+			CreatedAt: r.CreatedAt.UTC(), Description: r.Description, Metadata: r.Metadata, CreatedBy: r.CreatedBy, Hash: r.Hash}
+	}
+	for _, p := range postings {
+		if e := byID[p.EntryID]; e != nil {
+			e.Postings = append(e.Postings, Posting{AccountID: p.AccountID, Direction: p.Direction, Phase: p.Phase, Amount: p.Amount, Currency: p.Currency})
+		}
+	}
+	out := make([]Entry, 0, len(ids))
+	for _, id := range ids {
+		if e := byID[id]; e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,80 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+)
+
+// Asynq task types of the ledger. Every handler is idempotent: Asynq
+// delivers at least once.
+const (
+	TaskSeal       = "ledger:seal"        // seal unsealed entries into each tenant's chain
+	TaskExpireHold = "ledger:hold:expire" // expire one hold at its deadline
+	TaskExpireDue  = "ledger:hold:sweep"  // expire overdue holds whose task was lost
+)
+
+// QueueName is the Asynq queue the ledger's tasks run on.
+const QueueName = "ledger"
+
+type expirePayload struct {
+	Tenant string    `json:"tenant"`
+	HoldID uuid.UUID `json:"hold_id"`
+}
+
+// TaskScheduler schedules hold expiries on Asynq.
+type TaskScheduler struct{ client *asynq.Client }
+
+// NewTaskScheduler returns a HoldScheduler that enqueues through client.
+func NewTaskScheduler(client *asynq.Client) *TaskScheduler { return &TaskScheduler{client: client} }
+
+// ScheduleHoldExpiry enqueues the expiry of a hold for its deadline. The task
+// id is the hold's, so enqueuing twice schedules it once.
+func (t *TaskScheduler) ScheduleHoldExpiry(ctx context.Context, tenant string, hold uuid.UUID, at time.Time) error {
+	payload, _ := json.Marshal(expirePayload{Tenant: tenant, HoldID: hold})
+	_, err := t.client.EnqueueContext(ctx, asynq.NewTask(TaskExpireHold, payload),
+		asynq.ProcessAt(at), asynq.TaskID("hold-expire:"+hold.String()), asynq.Queue(QueueName), asynq.MaxRetry(10))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// RegisterTasks routes the ledger's task types to svc.
+func RegisterTasks(mux *asynq.ServeMux, svc *Service) {
+	mux.HandleFunc(TaskSeal, func(ctx context.Context, _ *asynq.Task) error {
+		return svc.SealAll(ctx)
+	})
+	mux.HandleFunc(TaskExpireHold, func(ctx context.Context, t *asynq.Task) error {
+		var p expirePayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil {
+			return fmt.Errorf("%w: bad payload: %v", asynq.SkipRetry, err)
+		}
+		return svc.ExpireHold(ctx, p.Tenant, p.HoldID)
+	})
+	mux.HandleFunc(TaskExpireDue, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := svc.ExpireDue(ctx, 1000)
+		return err
+	})
+}
+
+// PeriodicTask is a task the scheduler enqueues on a cron spec.
+type PeriodicTask struct {
+	Cronspec string
+	Task     *asynq.Task
+	Opts     []asynq.Option
+}
+
+// PeriodicTasks are the ledger's recurring tasks. Unique keeps a slow run
+// from piling up copies of itself.
+func PeriodicTasks() []PeriodicTask {
+	return []PeriodicTask{
+		{"@every 2s", asynq.NewTask(TaskSeal, nil), []asynq.Option{asynq.Queue(QueueName), asynq.Unique(30 * time.Second), asynq.MaxRetry(3)}},
+		{"@every 30s", asynq.NewTask(TaskExpireDue, nil), []asynq.Option{asynq.Queue(QueueName), asynq.Unique(2 * time.Minute), asynq.MaxRetry(3)}},
+	}
+}
