@@ -179,7 +179,7 @@ func (s *Service) resolve(ctx context.Context, actor Actor, id uuid.UUID, kind E
 			if err != nil {
 				return err
 			}
-			if _, ok := known[key]; !ok {
+			if row, ok := known[key]; !ok || string(row.RequestHash) != string(d.requestHash) {
 				return ErrHoldResolved.With("hold %s is already %s", id, h.Status)
 			}
 		}

@@ -66,7 +66,11 @@ func TestPostRefusals(t *testing.T) {
 		{"unknown account", transfer("n", cny.ID, foreign.ID, "1"), ErrAccountNotFound},
 		{"frozen account", transfer("f", cny.ID, frozen.ID, "1"), ErrAccountFrozen},
 		{"currency mismatch", EntryRequest{IdempotencyKey: "c", Postings: []PostingRequest{{AccountID: cny.ID, Direction: Debit, Amount: dec("1"), Currency: "USD"}, {AccountID: cny2.ID, Direction: Credit, Amount: dec("1")}}}, ErrCurrencyMismatch},
-		{"future effective_at", func() EntryRequest { r := transfer("e", cny.ID, cny2.ID, "1"); r.EffectiveAt = time.Now().Add(time.Hour); return r }(), ErrEffectiveInFuture},
+		{"future effective_at", func() EntryRequest {
+			r := transfer("e", cny.ID, cny2.ID, "1")
+			r.EffectiveAt = time.Now().Add(time.Hour)
+			return r
+		}(), ErrEffectiveInFuture},
 	}
 	for _, c := range cases {
 		_, _, err := b.svc.Post(b.ctx, b.actor, c.req)

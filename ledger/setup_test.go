@@ -64,10 +64,17 @@ func (b *bundle) balance(id uuid.UUID) Balance {
 	return a.Balance
 }
 
+// failer is what both *testing.T and *rapid.T offer.
+type failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // checkInvariants asserts, in SQL over the stored rows, that every currency's
 // postings balance per phase and every account's stored balance is the sum
 // of its postings.
-func checkInvariants(t testing.TB, db *sqlx.DB, tenant string) {
+func checkInvariants(t failer, db *sqlx.DB, tenant string) {
 	t.Helper()
 	var unbalanced []string
 	if err := db.Select(&unbalanced, `SELECT currency || '/' || phase FROM postings WHERE tenant_id = $1
