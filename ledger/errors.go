@@ -19,6 +19,7 @@ var (
 	ErrCurrencyMismatch    = apperr.New("CURRENCY_MISMATCH", "the posting's currency is not its account's")
 	ErrIdempotencyReused   = apperr.New("IDEMPOTENCY_CONFLICT", "the idempotency key was used with a different request")
 	ErrHoldResolved        = apperr.New("HOLD_ALREADY_RESOLVED", "the hold was already posted, voided or expired")
+	ErrHoldNotDue          = apperr.New("HOLD_NOT_DUE", "the hold's deadline has not passed")
 	ErrHoldAmount          = apperr.New("HOLD_AMOUNT", "the amount to post exceeds the hold")
 	ErrHoldPartial         = apperr.New("HOLD_PARTIAL_UNSUPPORTED", "only a hold of one debit and one credit can be posted in part")
 	ErrAlreadyReversed     = apperr.New("ALREADY_REVERSED", "the entry was already reversed")

@@ -111,10 +111,11 @@ func (s *Service) VoidHold(ctx context.Context, actor Actor, id uuid.UUID, key s
 }
 
 // ExpireHold expires a hold whose deadline has passed; a hold already
-// resolved, or not yet due, is left alone. Safe to run any number of times.
+// resolved is left alone, so it is safe to run any number of times.
+// Errors: ErrHoldNotDue for a hold whose deadline is still ahead.
 func (s *Service) ExpireHold(ctx context.Context, tenant string, id uuid.UUID) error {
 	_, _, err := s.resolve(ctx, Actor{Tenant: tenant, By: "system:hold-expiry"}, id, HoldExpire, nil, "")
-	if errors.Is(err, ErrHoldResolved) || errors.Is(err, errNotDue) {
+	if errors.Is(err, ErrHoldResolved) {
 		return nil
 	}
 	return err
@@ -132,14 +133,12 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("find due holds: %w", err)
 	}
 	for _, h := range due {
-		if err := s.ExpireHold(ctx, h.Tenant, h.ID); err != nil {
+		if err := s.ExpireHold(ctx, h.Tenant, h.ID); err != nil && !errors.Is(err, ErrHoldNotDue) {
 			return 0, fmt.Errorf("expire hold %s: %w", h.ID, err)
 		}
 	}
 	return len(due), nil
 }
-
-var errNotDue = errors.New("hold is not due to expire")
 
 var resolvedStatus = map[EntryKind]HoldStatus{HoldPost: HoldPosted, HoldVoid: HoldVoided, HoldExpire: HoldExpired}
 
@@ -161,7 +160,7 @@ func (s *Service) resolve(ctx context.Context, actor Actor, id uuid.UUID, kind E
 		}
 		now := s.clock()
 		if kind == HoldExpire && (h.ExpiresAt == nil || h.ExpiresAt.After(now)) && h.Status == HoldPending {
-			return errNotDue
+			return ErrHoldNotDue.With("hold %s expires at %s", id, h.ExpiresAt.Format(time.RFC3339Nano))
 		}
 		orig, err := loadEntries(ctx, tx, actor.Tenant, []uuid.UUID{id})
 		if err != nil {

@@ -182,8 +182,8 @@ func TestHoldExpiresBySweeper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.svc.ExpireHold(b.ctx, b.actor.Tenant, h.ID); err != nil { // not due yet: a no-op
-		t.Fatal(err)
+	if err := b.svc.ExpireHold(b.ctx, b.actor.Tenant, h.ID); !errors.Is(err, ErrHoldNotDue) {
+		t.Fatalf("expire before the deadline: err = %v, want HOLD_NOT_DUE", err)
 	}
 	if got, _ := b.svc.Hold(b.ctx, b.actor.Tenant, h.ID); got.Status != HoldPending {
 		t.Fatalf("expired before its deadline: %s", got.Status)
@@ -246,45 +246,45 @@ func TestBalanceAsOf(t *testing.T) {
 }
 
 func TestNoOverspendUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	src := b.account("src", "CNY", Asset)
-	w := b.account("w", "CNY", Liability, DebitsMustNotExceedCredits)
-	sink := b.account("sink", "CNY", Asset)
-	b.post(transfer("fund", src.ID, w.ID, "100.00"))
+	bothPaths(t, func(t *testing.T, b *bundle) {
+		src := b.account("src", "CNY", Asset)
+		w := b.account("w", "CNY", Liability, DebitsMustNotExceedCredits)
+		sink := b.account("sink", "CNY", Asset)
+		b.post(transfer("fund", src.ID, w.ID, "100.00"))
 
-	var ok, refused atomic.Int64
-	var wg sync.WaitGroup
-	for c := 0; c < 32; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for i := c; i < 500; i += 32 {
-				var err error
-				if i%2 == 0 {
-					_, _, err = b.svc.Post(b.ctx, b.actor, transfer(fmt.Sprint("d", i), w.ID, sink.ID, "1.00"))
-				} else {
-					_, _, err = b.svc.CreateHold(b.ctx, b.actor, transfer(fmt.Sprint("h", i), w.ID, sink.ID, "1.00"), nil)
+		var ok, refused atomic.Int64
+		var wg sync.WaitGroup
+		for c := 0; c < 32; c++ {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				for i := c; i < 500; i += 32 {
+					var err error
+					if i%2 == 0 {
+						_, _, err = b.svc.Post(b.ctx, b.actor, transfer(fmt.Sprint("d", i), w.ID, sink.ID, "1.00"))
+					} else {
+						_, _, err = b.svc.CreateHold(b.ctx, b.actor, transfer(fmt.Sprint("h", i), w.ID, sink.ID, "1.00"), nil)
+					}
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.Is(err, ErrInsufficientFunds):
+						refused.Add(1)
+					default:
+						t.Errorf("request %d: %v", i, err)
+					}
 				}
-				switch {
-				case err == nil:
-					ok.Add(1)
-				case errors.Is(err, ErrInsufficientFunds):
-					refused.Add(1)
-				default:
-					t.Errorf("request %d: %v", i, err)
-				}
-			}
-		}(c)
-	}
-	wg.Wait()
-	if ok.Load() != 100 || refused.Load() != 400 {
-		t.Fatalf("%d succeeded and %d refused, want 100 and 400", ok.Load(), refused.Load())
-	}
-	if got := b.balance(w.ID).Available(Liability); !got.IsZero() {
-		t.Fatalf("available = %s, want 0.00", got)
-	}
-	checkInvariants(t, b.db, b.actor.Tenant)
+			}(c)
+		}
+		wg.Wait()
+		if ok.Load() != 100 || refused.Load() != 400 {
+			t.Fatalf("%d succeeded and %d refused, want 100 and 400", ok.Load(), refused.Load())
+		}
+		if got := b.balance(w.ID).Available(Liability); !got.IsZero() {
+			t.Fatalf("available = %s, want 0.00", got)
+		}
+		checkInvariants(t, b.db, b.actor.Tenant)
+	})
 }
 
 func TestHoldRaceResolvesOnce(t *testing.T) {
@@ -334,34 +334,34 @@ func TestHoldRaceResolvesOnce(t *testing.T) {
 }
 
 func TestConcurrentIdempotentPostsWriteOnce(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := b.account("a", "CNY", Asset)
-	l := b.account("l", "CNY", Liability)
-	ids := make([]uuid.UUID, 50)
-	var wg sync.WaitGroup
-	for i := range ids {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			e, _, err := b.svc.Post(b.ctx, b.actor, transfer("same", a.ID, l.ID, "3.00"))
-			if err != nil {
-				t.Errorf("client %d: %v", i, err)
-			}
-			ids[i] = e.ID
-		}(i)
-	}
-	wg.Wait()
-	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("clients saw different entries: %s and %s", ids[0], id)
+	bothPaths(t, func(t *testing.T, b *bundle) {
+		a := b.account("a", "CNY", Asset)
+		l := b.account("l", "CNY", Liability)
+		ids := make([]uuid.UUID, 50)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				e, _, err := b.svc.Post(b.ctx, b.actor, transfer("same", a.ID, l.ID, "3.00"))
+				if err != nil {
+					t.Errorf("client %d: %v", i, err)
+				}
+				ids[i] = e.ID
+			}(i)
 		}
-	}
-	var n int
-	if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE tenant_id = $1`, b.actor.Tenant); err != nil || n != 1 {
-		t.Fatalf("%d entries, want 1 (%v)", n, err)
-	}
-	if !b.balance(l.ID).Posted(Liability).Equal(dec("3")) {
-		t.Fatal("posted more than once")
-	}
+		wg.Wait()
+		for _, id := range ids {
+			if id != ids[0] {
+				t.Fatalf("clients saw different entries: %s and %s", ids[0], id)
+			}
+		}
+		var n int
+		if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE tenant_id = $1`, b.actor.Tenant); err != nil || n != 1 {
+			t.Fatalf("%d entries, want 1 (%v)", n, err)
+		}
+		if !b.balance(l.ID).Posted(Liability).Equal(dec("3")) {
+			t.Fatal("posted more than once")
+		}
+	})
 }

@@ -38,15 +38,37 @@ type HoldScheduler interface {
 
 // Service is the ledger's entry point.
 type Service struct {
-	db    *sqlx.DB
-	holds HoldScheduler
-	now   func() time.Time
+	db      *sqlx.DB
+	holds   HoldScheduler
+	now     func() time.Time
+	batcher *batcher
+}
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithBatching makes Post group concurrent single entries into shared
+// transactions of up to max entries, run by the given number of workers
+// (about the size of the connection pool). Call Close to stop them.
+func WithBatching(workers, max int) Option {
+	return func(s *Service) { s.batcher = newBatcher(s, workers, max) }
 }
 
 // NewService returns a ledger over db. holds may be nil when nothing expires
 // holds on time (tests); ExpireDue still does.
-func NewService(db *sqlx.DB, holds HoldScheduler) *Service {
-	return &Service{db: db, holds: holds, now: time.Now}
+func NewService(db *sqlx.DB, holds HoldScheduler, opts ...Option) *Service {
+	s := &Service{db: db, holds: holds, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Close stops the batching workers, if any, after they finish what they hold.
+func (s *Service) Close() {
+	if s.batcher != nil {
+		s.batcher.close()
+	}
 }
 
 // clock returns the current time at the database's precision.
@@ -118,7 +140,12 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, id uuid.UUID, to S
 // ErrUnbalanced, ErrTooFewPostings, ErrTooManyPostings, ErrInsufficientFunds,
 // ErrIdempotencyReused, ErrEffectiveInFuture.
 func (s *Service) Post(ctx context.Context, actor Actor, req EntryRequest) (Entry, bool, error) {
-	r := s.PostBatch(ctx, actor, []EntryRequest{req})[0]
+	var r Result
+	if s.batcher != nil {
+		r = s.batcher.post(ctx, actor, req)
+	} else {
+		r = s.PostBatch(ctx, actor, []EntryRequest{req})[0]
+	}
 	return r.Entry, r.Replayed, r.Err
 }
 
@@ -126,17 +153,29 @@ func (s *Service) Post(ctx context.Context, actor Actor, req EntryRequest) (Entr
 // failing on its own as if posted alone, in order. Balance updates are
 // coalesced per account, so a hot account costs one row update per batch.
 func (s *Service) PostBatch(ctx context.Context, actor Actor, reqs []EntryRequest) []Result {
+	by := make([]string, len(reqs))
+	for i := range by {
+		by[i] = actor.By
+	}
+	return s.postBatch(ctx, actor.Tenant, reqs, by)
+}
+
+// postBatch is PostBatch with a principal per entry, for the batcher.
+func (s *Service) postBatch(ctx context.Context, tenant string, reqs []EntryRequest, by []string) []Result {
 	now := s.clock()
 	drafts := make([]*draft, len(reqs))
 	results := make([]Result, len(reqs))
 	for i := range reqs {
 		d, err := s.newDraft(now, Standard, nil, &reqs[i])
+		if d != nil {
+			d.entry.CreatedBy = by[i]
+		}
 		drafts[i], results[i].Err = d, err
 	}
 	var out []Result
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		out, err = s.postTx(ctx, tx, actor, drafts, results)
+		out, err = s.postTx(ctx, tx, tenant, drafts, results)
 		return err
 	})
 	if err != nil {
@@ -179,7 +218,7 @@ func (s *Service) newDraft(now time.Time, kind EntryKind, target *uuid.UUID, req
 // postTx answers replays from the database, checks the fresh drafts against
 // the locked accounts in order and writes those that hold. results carries
 // errors found before the transaction; a nil draft has one.
-func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, actor Actor, drafts []*draft, pre []Result) ([]Result, error) {
+func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*draft, pre []Result) ([]Result, error) {
 	results := append([]Result(nil), pre...)
 	keys := make([]string, 0, len(drafts))
 	for _, d := range drafts {
@@ -187,7 +226,7 @@ func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, actor Actor, drafts [
 			keys = append(keys, d.entry.IdempotencyKey)
 		}
 	}
-	known, err := findKeys(ctx, tx, actor.Tenant, keys)
+	known, err := findKeys(ctx, tx, tenant, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -220,13 +259,13 @@ func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, actor Actor, drafts [
 			continue
 		}
 		firstOfKey[k] = i
-		d.entry.TenantID, d.entry.CreatedBy = actor.Tenant, actor.By
+		d.entry.TenantID = tenant
 		fresh = append(fresh, d)
 		for _, p := range d.entry.Postings {
 			ids = append(ids, p.AccountID)
 		}
 	}
-	locked, err := lockAccounts(ctx, tx, actor.Tenant, ids)
+	locked, err := lockAccounts(ctx, tx, tenant, ids)
 	if err != nil {
 		return nil, fmt.Errorf("lock accounts: %w", err)
 	}
@@ -241,7 +280,7 @@ func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, actor Actor, drafts [
 		accepted = append(accepted, d)
 		results[i].Entry = d.entry
 	}
-	if err := writeEntries(ctx, tx, actor.Tenant, actor.By, accepted, bk.deltas); err != nil {
+	if err := writeEntries(ctx, tx, tenant, accepted, bk.deltas); err != nil {
 		return nil, err
 	}
 	// A key repeated in the batch whose first use failed fails the same way.
@@ -252,7 +291,7 @@ func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, actor Actor, drafts [
 		}
 	}
 	if len(replayIDs) > 0 {
-		entries, err := loadEntries(ctx, tx, actor.Tenant, replayIDs)
+		entries, err := loadEntries(ctx, tx, tenant, replayIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +415,8 @@ func (s *Service) single(ctx context.Context, tx *sqlx.Tx, actor Actor, d *draft
 	if err != nil {
 		return Result{}, err
 	}
-	rs, err := s.postTx(ctx, tx, actor, []*draft{d}, make([]Result, 1))
+	d.entry.CreatedBy = actor.By
+	rs, err := s.postTx(ctx, tx, actor.Tenant, []*draft{d}, make([]Result, 1))
 	if err != nil {
 		return Result{}, err
 	}

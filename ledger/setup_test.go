@@ -27,6 +27,23 @@ func setup(t testing.TB) *bundle {
 	return &bundle{t: t, ctx: context.Background(), db: db, svc: NewService(db, nil), actor: Actor{Tenant: "T" + uuid.NewString()[:8], By: "test"}}
 }
 
+// bothPaths runs a test once with direct posting and once with the batcher
+// that groups concurrent posts, since both must keep every invariant.
+func bothPaths(t *testing.T, test func(t *testing.T, b *bundle)) {
+	for _, batched := range []bool{false, true} {
+		name := map[bool]string{false: "direct", true: "batched"}[batched]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			if batched {
+				b.svc = NewService(b.db, nil, WithBatching(8, 200))
+				t.Cleanup(b.svc.Close)
+			}
+			test(t, b)
+		})
+	}
+}
+
 func (b *bundle) account(code string, cur Currency, kind Kind, flags ...Flag) Account {
 	b.t.Helper()
 	a, err := b.svc.CreateAccount(b.ctx, b.actor, NewAccount{Code: code, Currency: cur, Kind: kind, Flags: flags})

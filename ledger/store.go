@@ -89,10 +89,10 @@ const writeSQL = `
 WITH e AS (
 	INSERT INTO entries (id, tenant_id, idempotency_key, request_hash, kind, hold_id, reverses_entry_id,
 		effective_at, created_at, description, metadata, created_by)
-	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, u.created, u.descr, u.meta, $2
+	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, u.created, u.descr, u.meta, u.by
 	FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::text[], $7::uuid[], $8::uuid[],
-		$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[])
-		AS u(id, key, hash, kind, hold, rev, eff, created, descr, meta)
+		$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $2::text[])
+		AS u(id, key, hash, kind, hold, rev, eff, created, descr, meta, by)
 	ON CONFLICT DO NOTHING
 	RETURNING id
 ), p AS (
@@ -115,14 +115,14 @@ SELECT count(*) FROM e`
 // transaction is retried and then finds the winner's entry.
 var errRaced = errors.New("ledger: concurrent write took an idempotency key")
 
-func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant, by string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
+func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
 	if len(drafts) == 0 {
 		return nil
 	}
 	n := len(drafts)
 	var (
 		ids, hold, rev                 = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)
-		keys, kinds, descr, meta       = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		keys, kinds, descr, meta, by   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		hashes                         = make([][]byte, n)
 		eff, created                   = make([]string, n), make([]string, n)
 		pEntry, pAcct                  []uuid.UUID
@@ -135,7 +135,7 @@ func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant, by string, drafts []
 		ids[i], keys[i], hashes[i], kinds[i] = e.ID, e.IdempotencyKey, d.requestHash, string(e.Kind)
 		hold[i], rev[i] = nullUUID(e.HoldID), nullUUID(e.ReversesEntryID)
 		eff[i], created[i] = e.EffectiveAt.Format(time.RFC3339Nano), e.CreatedAt.Format(time.RFC3339Nano)
-		descr[i], meta[i] = e.Description, string(e.Metadata)
+		descr[i], meta[i], by[i] = e.Description, string(e.Metadata), e.CreatedBy
 		for j, p := range e.Postings {
 			pEntry, pIdx, pAcct = append(pEntry, e.ID), append(pIdx, int16(j)), append(pAcct, p.AccountID)
 			pDir, pPhase = append(pDir, string(p.Direction)), append(pPhase, string(p.Phase))
@@ -150,7 +150,7 @@ func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant, by string, drafts []
 		qd, qc = append(qd, d.PendingDebits.String()), append(qc, d.PendingCredits.String())
 	}
 	var written int
-	err := tx.GetContext(ctx, &written, writeSQL, tenant, by,
+	err := tx.GetContext(ctx, &written, writeSQL, tenant, pq.Array(by),
 		pq.Array(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
 		pq.Array(eff), pq.Array(created), pq.Array(descr), pq.Array(meta),
 		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur), pq.Array(pEff),

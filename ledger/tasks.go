@@ -34,11 +34,13 @@ type TaskScheduler struct{ client *asynq.Client }
 func NewTaskScheduler(client *asynq.Client) *TaskScheduler { return &TaskScheduler{client: client} }
 
 // ScheduleHoldExpiry enqueues the expiry of a hold for its deadline. The task
-// id is the hold's, so enqueuing twice schedules it once.
+// id is the hold's, so enqueuing twice schedules it once. Asynq keeps
+// whole seconds, so the time is rounded up: a task that still runs early
+// fails with ErrHoldNotDue and is retried.
 func (t *TaskScheduler) ScheduleHoldExpiry(ctx context.Context, tenant string, hold uuid.UUID, at time.Time) error {
 	payload, _ := json.Marshal(expirePayload{Tenant: tenant, HoldID: hold})
 	_, err := t.client.EnqueueContext(ctx, asynq.NewTask(TaskExpireHold, payload),
-		asynq.ProcessAt(at), asynq.TaskID("hold-expire:"+hold.String()), asynq.Queue(QueueName), asynq.MaxRetry(10))
+		asynq.ProcessAt(at.Truncate(time.Second).Add(time.Second)), asynq.TaskID("hold-expire:"+hold.String()), asynq.Queue(QueueName), asynq.MaxRetry(10))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}
