@@ -378,7 +378,9 @@ start_redis() {
 	if [[ $mode == persistent ]]; then
 		args+=(--appendonly yes)
 	else
-		args+=(--save '' --appendonly no)
+		# Test processes each take a logical database of their own
+		# (internal/testenv.Redis), so throwaway servers offer many.
+		args+=(--save '' --appendonly no --databases 1024)
 	fi
 	local -a detach=()
 	if command -v setsid >/dev/null 2>&1; then detach=(setsid); fi
