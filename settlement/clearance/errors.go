@@ -1,0 +1,144 @@
+package clearance
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Codes of DecodeError: a body that cannot be read as a document or a message
+// at all. The API answers them with 400 and the code.
+const (
+	CodeJSONMalformed    = "JSON_MALFORMED"
+	CodeXMLMalformed     = "XML_MALFORMED"
+	CodeXMLNamespace     = "XML_NAMESPACE"
+	CodeXMLRoot          = "XML_ROOT"
+	CodeXMLStructure     = "XML_STRUCTURE"
+	CodeNoDocuments      = "NO_DOCUMENTS"
+	CodeTooManyDocuments = "TOO_MANY_DOCUMENTS"
+)
+
+// CodeValidationFailed is the code of a ValidationError (the API answers 422).
+const CodeValidationFailed = "VALIDATION_FAILED"
+
+// Codes of FieldError.
+const (
+	CodeRequired       = "REQUIRED"
+	CodeUnknownField   = "UNKNOWN_FIELD"
+	CodeDuplicateField = "DUPLICATE_FIELD"
+	CodeInvalidType    = "INVALID_TYPE"
+	// CodeAmountNotString: money and quantities must be JSON strings ("1.50"),
+	// because a JSON number goes through float64 in most clients.
+	CodeAmountNotString = "AMOUNT_NOT_STRING"
+	CodeInvalidDecimal  = "INVALID_DECIMAL"
+	// CodeDecimalScale and CodeDecimalRange: the value does not fit decimal(19,5),
+	// more than 5 decimals or more than 14 integer digits.
+	CodeDecimalScale     = "DECIMAL_SCALE"
+	CodeDecimalRange     = "DECIMAL_RANGE"
+	CodeNegative         = "NEGATIVE"
+	CodeNotPositive      = "NOT_POSITIVE"
+	CodeTooLong          = "TOO_LONG"
+	CodeInvalidValue     = "INVALID_VALUE"
+	CodeInvalidTime      = "INVALID_TIME"
+	CodeInvalidDate      = "INVALID_DATE"
+	CodeInvalidCurrency  = "INVALID_CURRENCY"
+	CodeInvalidIDNumber  = "INVALID_ID_NUMBER"
+	CodeInvalidEntCode   = "INVALID_ENTERPRISE_CODE"
+	CodeInvalidHSCode    = "INVALID_HS_CODE"
+	CodeInvalidGnum      = "INVALID_GNUM"
+	CodeDuplicateGnum    = "DUPLICATE_GNUM"
+	CodeTooManyLines     = "TOO_MANY_LINES"
+	CodeWrongType        = "WRONG_DOCUMENT_TYPE"
+	CodeNotAllowed       = "NOT_ALLOWED"
+	CodeDiscountTooLarge = "DISCOUNT_EXCEEDS_GOODS"
+)
+
+// DecodeError reports a body that is not a readable document or message:
+// malformed JSON or XML, a foreign namespace, the wrong root for the endpoint,
+// no or too many documents. Nothing of such a body may be stored.
+//
+// Match a code with errors.Is against the sentinels (ErrXMLMalformed, …) or
+// read Code after errors.As.
+type DecodeError struct {
+	Code    string // one of the Code* constants above (JSON_MALFORMED, XML_…, …)
+	Message string // what was wrong, for the problem's detail
+	Err     error  // the parser's error, if any
+}
+
+func (e *DecodeError) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the parser's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrXMLNamespace) match any DecodeError of that code.
+func (e *DecodeError) Is(target error) bool {
+	t, ok := target.(*DecodeError)
+	return ok && t.Message == "" && t.Err == nil && t.Code == e.Code
+}
+
+// Sentinels for errors.Is; each matches every DecodeError with its code.
+var (
+	ErrJSONMalformed    = &DecodeError{Code: CodeJSONMalformed}
+	ErrXMLMalformed     = &DecodeError{Code: CodeXMLMalformed}
+	ErrXMLNamespace     = &DecodeError{Code: CodeXMLNamespace}
+	ErrXMLRoot          = &DecodeError{Code: CodeXMLRoot}
+	ErrXMLStructure     = &DecodeError{Code: CodeXMLStructure}
+	ErrNoDocuments      = &DecodeError{Code: CodeNoDocuments}
+	ErrTooManyDocuments = &DecodeError{Code: CodeTooManyDocuments}
+)
+
+// decodeErr builds a DecodeError; err may be nil.
+func decodeErr(code string, err error, format string, args ...any) *DecodeError {
+	return &DecodeError{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// FieldError is one refused field. Field is a path into the submitted body:
+// "orderNo", "lines[1].price" (0-based index in the array as sent),
+// "documents[2].lines[0].qty" inside an XML message.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ValidationError carries every field error of a refused document or message.
+// Messages never quote a personal ID number.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d field error(s)", CodeValidationFailed, len(e.Errors))
+	for i, fe := range e.Errors {
+		if i == 3 {
+			b.WriteString("; …")
+			break
+		}
+		fmt.Fprintf(&b, "; %s %s", fe.Field, fe.Code)
+	}
+	return b.String()
+}
+
+// Prefix returns the errors with prefix put before every field path, e.g.
+// "documents[3]." when one document of a batch is refused.
+func (e *ValidationError) Prefix(prefix string) *ValidationError {
+	out := make([]FieldError, len(e.Errors))
+	for i, fe := range e.Errors {
+		fe.Field = prefix + fe.Field
+		out[i] = fe
+	}
+	return &ValidationError{Errors: out}
+}
+
+// Errors returned by ChainState.Apply and PersonalID.Seal.
+var (
+	ErrChainKeyMismatch  = errors.New("document belongs to another chain")
+	ErrDirectionConflict = errors.New("document direction differs from the chain's")
+	ErrHashKeyTooShort   = errors.New("personal ID hash key is shorter than 32 bytes")
+)
