@@ -29,7 +29,7 @@ func FromEnv() (Config, error) {
 		DatabaseURL: env("XBS_DATABASE_URL", "postgres://postgres@127.0.0.1:54329/xbsettle?sslmode=disable"),
 		RedisAddr:   env("XBS_REDIS_ADDR", "127.0.0.1:63799"),
 		HTTPAddr:    env("XBS_HTTP_ADDR", "127.0.0.1:8080"),
-		SecretKey:   env("XBS_SECRET_KEY", "xbsettle-development-secret"),
+		SecretKey:   env("XBS_SECRET_KEY", "xbsettle-development-secret-change-me!"),
 	}
 	var err error
 	if c.RedisDB, err = envInt("XBS_REDIS_DB", 0); err != nil {
@@ -43,6 +43,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.ShutdownIn, err = time.ParseDuration(env("XBS_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		return c, fmt.Errorf("XBS_SHUTDOWN_TIMEOUT: %w", err)
+	}
+	if len(c.SecretKey) < 32 {
+		return c, fmt.Errorf("XBS_SECRET_KEY: want at least 32 bytes, got %d", len(c.SecretKey))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("XBS_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("XBS_LOG_LEVEL: %w", err)
