@@ -80,30 +80,12 @@ func parseAmount(raw json.RawMessage, field string, f *fields) decimal.Decimal {
 		return d
 	case errors.Is(err, ledger.ErrAmountNotPositive):
 		f.add(field, "AMOUNT_NOT_POSITIVE", "the amount must be greater than zero")
-	case errors.Is(err, ledger.ErrAmountRange), errors.Is(err, ledger.ErrAmountSyntax) && plainDecimal(s):
-		// ParseAmount refuses over-long strings as syntax; a plain run of
-		// digits that long is a number too large, and is told so.
+	case errors.Is(err, ledger.ErrAmountRange):
 		f.add(field, "AMOUNT_OUT_OF_RANGE", "the amount must be below %s", ledger.MaxAmount)
 	default:
 		f.add(field, "AMOUNT_INVALID", `want a plain decimal such as "10.50" (no sign, exponent or spaces)`)
 	}
 	return decimal.Decimal{}
-}
-
-// plainDecimal reports whether s is digits with at most one decimal point.
-func plainDecimal(s string) bool {
-	dot, digits := false, 0
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '.' && !dot:
-			dot = true
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }
 
 // parseCurrency parses an optional ISO 4217 code.

@@ -72,12 +72,13 @@ func (s *Service) Postings(ctx context.Context, tenant string, id uuid.UUID, cur
 	var lines []PostingLine
 	err = s.db.SelectContext(ctx, &lines, `SELECT entry_id, idx, direction, phase, amount, currency, effective_at
 		FROM postings WHERE tenant_id = $1 AND account_id = $2 AND (effective_at, entry_id, idx) > ($3, $4, $5)
-		ORDER BY effective_at, entry_id, idx LIMIT $6`, tenant, id, after, afterEntry, afterIdx, limit)
+		ORDER BY effective_at, entry_id, idx LIMIT $6`, tenant, id, after, afterEntry, afterIdx, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("postings of %s: %w", id, err)
 	}
 	next := ""
-	if len(lines) == limit && limit > 0 {
+	if len(lines) > limit { // one more than asked: there is a next page
+		lines = lines[:limit]
 		last := lines[len(lines)-1]
 		next = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%s|%d", last.EffectiveAt.UTC().Format(time.RFC3339Nano), last.EntryID, last.Index))
 	}

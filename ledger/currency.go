@@ -67,13 +67,17 @@ var (
 	ErrAmountRange       = errors.New("amount is too large")
 )
 
-// ParseAmount parses a decimal string such as "10.50" as a positive amount.
-// It refuses exponents, signs and values of MaxAmount or more; whether the
-// decimals fit a currency is CheckMinorUnits' job, since the edge often does
-// not know the account's currency yet.
+// ParseAmount parses a plain decimal string such as "10.50" as a positive
+// amount below MaxAmount. Signs, exponents and spaces are refused; whether
+// the decimals fit a currency is CheckMinorUnits' job, since the edge often
+// does not know the account's currency yet.
 func ParseAmount(s string) (decimal.Decimal, error) {
-	if s == "" || strings.ContainsAny(s, "eE+ _") || len(s) > 40 {
+	digits := strings.TrimPrefix(s, "-")
+	if !plainDecimal(digits) {
 		return decimal.Decimal{}, fmt.Errorf("%w: %q", ErrAmountSyntax, s)
+	}
+	if whole, _, _ := strings.Cut(strings.TrimLeft(digits, "0"), "."); len(whole) > 18 || len(digits) > 60 {
+		return decimal.Decimal{}, fmt.Errorf("%w: %.24s…", ErrAmountRange, s)
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
@@ -86,6 +90,23 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 		return decimal.Decimal{}, fmt.Errorf("%w: %s", ErrAmountRange, s)
 	}
 	return d, nil
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// and at least one digit.
+func plainDecimal(s string) bool {
+	dot, digits := false, 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // CheckMinorUnits refuses an amount with more decimals than c allows
