@@ -94,19 +94,19 @@ WITH e AS (
 		$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $2::text[])
 		AS u(id, key, hash, kind, hold, rev, eff, created, descr, meta, by)
 	ON CONFLICT DO NOTHING
-	RETURNING id
+	RETURNING id, effective_at
 ), p AS (
 	INSERT INTO postings (entry_id, idx, tenant_id, account_id, direction, phase, amount, currency, effective_at)
-	SELECT u.entry_id, u.idx, $1, u.account_id, u.direction, u.phase, u.amount, u.currency, u.eff
-	FROM unnest($13::uuid[], $14::int2[], $15::uuid[], $16::text[], $17::text[], $18::numeric[], $19::text[], $20::timestamptz[])
-		AS u(entry_id, idx, account_id, direction, phase, amount, currency, eff)
+	SELECT u.entry_id, u.idx, $1, u.account_id, u.direction, u.phase, u.amount, u.currency, e.effective_at
+	FROM unnest($13::uuid[], $14::int2[], $15::uuid[], $16::text[], $17::text[], $18::numeric[], $19::text[])
+		AS u(entry_id, idx, account_id, direction, phase, amount, currency)
 	JOIN e ON e.id = u.entry_id
 ), b AS (
 	UPDATE accounts a SET
 		posted_debits = a.posted_debits + u.pd, posted_credits = a.posted_credits + u.pc,
 		pending_debits = a.pending_debits + u.qd, pending_credits = a.pending_credits + u.qc,
 		updated_at = now()
-	FROM unnest($21::uuid[], $22::numeric[], $23::numeric[], $24::numeric[], $25::numeric[]) AS u(id, pd, pc, qd, qc)
+	FROM unnest($20::uuid[], $21::numeric[], $22::numeric[], $23::numeric[], $24::numeric[]) AS u(id, pd, pc, qd, qc)
 	WHERE a.tenant_id = $1 AND a.id = u.id
 )
 SELECT count(*) FROM e`
@@ -121,13 +121,13 @@ func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*dra
 	}
 	n := len(drafts)
 	var (
-		ids, hold, rev                 = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)
-		keys, kinds, descr, meta, by   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		hashes                         = make([][]byte, n)
-		eff, created                   = make([]string, n), make([]string, n)
-		pEntry, pAcct                  []uuid.UUID
-		pIdx                           []int16
-		pDir, pPhase, pAmt, pCur, pEff []string
+		ids, hold, rev               = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)
+		keys, kinds, descr, meta, by = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		hashes                       = make([][]byte, n)
+		eff, created                 = make([]string, n), make([]string, n)
+		pEntry, pAcct                []uuid.UUID
+		pIdx                         []int16
+		pDir, pPhase, pAmt, pCur     []string
 	)
 	for i, d := range drafts {
 		e := &d.entry
@@ -139,7 +139,7 @@ func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*dra
 		for j, p := range e.Postings {
 			pEntry, pIdx, pAcct = append(pEntry, e.ID), append(pIdx, int16(j)), append(pAcct, p.AccountID)
 			pDir, pPhase = append(pDir, string(p.Direction)), append(pPhase, string(p.Phase))
-			pAmt, pCur, pEff = append(pAmt, p.Amount.String()), append(pCur, string(p.Currency)), append(pEff, eff[i])
+			pAmt, pCur = append(pAmt, p.Amount.String()), append(pCur, string(p.Currency))
 		}
 	}
 	var bID []uuid.UUID
@@ -153,7 +153,7 @@ func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*dra
 	err := tx.GetContext(ctx, &written, writeSQL, tenant, pq.Array(by),
 		pq.Array(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
 		pq.Array(eff), pq.Array(created), pq.Array(descr), pq.Array(meta),
-		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur), pq.Array(pEff),
+		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur),
 		pq.Array(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc))
 	if err != nil {
 		return fmt.Errorf("write %d entries: %w", n, err)
