@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/xbsettle/xbsettle/internal/apperr"
 )
 
 // Codes of DecodeError: a body that cannot be read as a document or a message
@@ -141,4 +143,17 @@ var (
 	ErrChainKeyMismatch  = errors.New("document belongs to another chain")
 	ErrDirectionConflict = errors.New("document direction differs from the chain's")
 	ErrHashKeyTooShort   = errors.New("personal ID hash key is shorter than 32 bytes")
+)
+
+// Errors of the Service (storage and reads). Each has a stable code
+// (docs/errors.md); compare with errors.Is.
+var (
+	ErrDocumentNotFound = apperr.New("DOCUMENT_NOT_FOUND", "no such document")
+	ErrChainNotFound    = apperr.New("CHAIN_NOT_FOUND", "no such chain")
+	// ErrDocumentConflict: a version (guid, appTime, appType) already stored
+	// with other content. The same content again is a replay, not an error.
+	ErrDocumentConflict = apperr.New("DOCUMENT_CONFLICT", "this document version was already stored with other content")
+	// ErrChainDirection: an import document for an export chain or the reverse.
+	ErrChainDirection = apperr.New("CHAIN_DIRECTION_CONFLICT", "the chain's documents are of the other direction")
+	ErrBatchTooLarge  = apperr.New("BATCH_TOO_LARGE", "too many documents in one request")
 )

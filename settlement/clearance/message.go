@@ -30,6 +30,14 @@ const (
 // Kinds lists the four kinds in their fixed order.
 var Kinds = [...]Kind{KindOrder, KindPayment, KindWaybill, KindInventory}
 
+// The kinds of the two requests that close a chain after the fact
+// (cancellation.go). They are not among Kinds: a chain does not need them to
+// be complete, and Match does not compare them.
+const (
+	KindCancellation Kind = "CANCELLATION" // CEB623 撤销申请单
+	KindReturn       Kind = "RETURN"       // CEB625 退货申请单
+)
+
 // Direction tells import documents (CEB311, 411, 511, 621) from export ones
 // (CEB303, 403, 505, 603).
 type Direction string
@@ -44,7 +52,8 @@ const (
 // fixes the document's kind and direction.
 type MessageType string
 
-// The eight message types.
+// The message types: the eight of the four documents, and the cancellation
+// and return requests.
 const (
 	CEB311 MessageType = "CEB311" // import order
 	CEB411 MessageType = "CEB411" // import payment
@@ -54,6 +63,8 @@ const (
 	CEB403 MessageType = "CEB403" // export receipt of funds
 	CEB505 MessageType = "CEB505" // export waybill
 	CEB603 MessageType = "CEB603" // export inventory
+	CEB623 MessageType = "CEB623" // cancellation of an import inventory
+	CEB625 MessageType = "CEB625" // return of an import inventory
 )
 
 // messageInfo is what the decoders need to know about one message type.
@@ -73,11 +84,14 @@ var messages = map[MessageType]messageInfo{
 	CEB403: {KindPayment, Export, "export_receipt", "Payment"},
 	CEB505: {KindWaybill, Export, "export_waybill", "Logistics"},
 	CEB603: {KindInventory, Export, "export_inventory", "Inventory"},
+	CEB623: {KindCancellation, Import, "cancellation", "InvtCancel"},
+	CEB625: {KindReturn, Import, "return", "InvtRefund"},
 }
 
 // ParseMessageType accepts a message code ("CEB403") or its batch name
 // ("order", "payment", "waybill", "inventory", "export_order",
-// "export_receipt", "export_waybill", "export_inventory").
+// "export_receipt", "export_waybill", "export_inventory", "cancellation",
+// "return").
 func ParseMessageType(s string) (MessageType, error) {
 	if _, ok := messages[MessageType(strings.ToUpper(s))]; ok {
 		return MessageType(strings.ToUpper(s)), nil
@@ -90,7 +104,7 @@ func ParseMessageType(s string) (MessageType, error) {
 	return "", fmt.Errorf("unknown document type %q", s)
 }
 
-// Valid reports whether m is one of the eight message types.
+// Valid reports whether m is one of the message types.
 func (m MessageType) Valid() bool { _, ok := messages[m]; return ok }
 
 // Kind is the kind of document m carries.
@@ -128,6 +142,8 @@ func NewDocument(m MessageType) (Document, error) {
 		return &Waybill{Head: h}, nil
 	case KindInventory:
 		return &Inventory{Head: h}, nil
+	case KindCancellation, KindReturn:
+		return &Cancellation{Head: h}, nil
 	}
 	return nil, fmt.Errorf("new document: unknown message type %q", m)
 }

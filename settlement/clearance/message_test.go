@@ -8,7 +8,7 @@ import (
 
 func TestParseMessageType(t *testing.T) {
 	t.Parallel()
-	for _, mt := range []MessageType{CEB311, CEB411, CEB511, CEB621, CEB303, CEB403, CEB505, CEB603} {
+	for _, mt := range []MessageType{CEB311, CEB411, CEB511, CEB621, CEB303, CEB403, CEB505, CEB603, CEB623, CEB625} {
 		byName, err1 := ParseMessageType(mt.Name())
 		byCode, err2 := ParseMessageType(strings.ToLower(string(mt)))
 		if byName != mt || byCode != mt || err1 != nil || err2 != nil {
@@ -19,8 +19,8 @@ func TestParseMessageType(t *testing.T) {
 			t.Errorf("NewDocument(%s) = %T %v", mt, doc, err)
 		}
 	}
-	if _, err := ParseMessageType("CEB623"); err == nil {
-		t.Error("CEB623 accepted")
+	if _, err := ParseMessageType("CEB999"); err == nil {
+		t.Error("CEB999 accepted")
 	}
 }
 

@@ -1,0 +1,108 @@
+package clearance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// MaxBatch bounds the documents of one Submit call (one XML message carries
+// at most MaxDocuments, a JSON batch at most MaxBatch).
+const MaxBatch = 1000
+
+// maxAttempts bounds the retries of a transaction that hit a deadlock or a
+// serialization failure.
+const maxAttempts = 5
+
+// Scheduler arranges for chains to be matched soon, after the transaction
+// that made them dirty has committed. It may lose work (Redis is not the
+// source of truth): the sweeper finds every dirty chain again in PostgreSQL.
+type Scheduler interface {
+	ScheduleMatch(ctx context.Context, chains []ChainKey) error
+}
+
+// Service stores documents, matches chains and answers reads. It is the
+// clearance package's entry point over PostgreSQL.
+//
+//	svc, err := clearance.NewService(db, []byte(cfg.SecretKey), clearance.NewTaskScheduler(client))
+//	stored, err := svc.Submit(ctx, clearance.Submitter{By: keyID, Tenant: tenant}, docs)
+type Service struct {
+	db    *sqlx.DB
+	key   []byte
+	sched Scheduler
+	rates rateCache
+}
+
+// NewService returns the service over db. key keys the hashes of personal
+// ID numbers (config.SecretKey, at least 32 bytes) and must never change
+// once documents are stored. sched may be nil (tests that call MatchChains
+// themselves); the sweeper still finds dirty chains.
+func NewService(db *sqlx.DB, key []byte, sched Scheduler) (*Service, error) {
+	if len(key) < MinHashKeyLen {
+		return nil, ErrHashKeyTooShort
+	}
+	return &Service{db: db, key: key, sched: sched}, nil
+}
+
+// schedule hands chains to the scheduler after a commit. A failure is only
+// logged: the chains are dirty in PostgreSQL and the sweeper will find them.
+func (s *Service) schedule(ctx context.Context, chains []ChainKey) {
+	if s.sched == nil || len(chains) == 0 {
+		return
+	}
+	if err := s.sched.ScheduleMatch(ctx, chains); err != nil {
+		slog.WarnContext(ctx, "schedule chain matching; the sweeper will pick it up", "chains", len(chains), "err", err)
+	}
+}
+
+// querier is what both *sqlx.DB and *sqlx.Tx offer.
+type querier interface {
+	sqlx.QueryerContext
+	sqlx.ExecerContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// inTx runs fn in a transaction, again after a deadlock or serialization
+// failure (bounded).
+func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.tryTx(ctx, fn)
+		if !retryable(err) {
+			return err
+		}
+		slog.DebugContext(ctx, "clearance transaction retried", "attempt", attempt, "err", err)
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+}
+
+func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "40P01", "40001", "23505": // deadlock, serialization failure, a unique key taken meanwhile
+			return true
+		}
+	}
+	return false
+}

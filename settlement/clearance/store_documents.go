@@ -1,0 +1,226 @@
+package clearance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// docRow is one document version as the store writes it.
+type docRow struct {
+	ID              uuid.UUID
+	Doc             Document
+	Tenant          string // the chain's ebpCode; "" for a waybill whose chain is unknown
+	OrderNo         string
+	Kind            Kind
+	Message         MessageType
+	Direction       Direction // "" for cancellations and returns, which have none of their own
+	GUID            string
+	AppType         AppType
+	AppTime         time.Time
+	LogisticsCode   string
+	LogisticsNo     string
+	Body            []byte
+	SID             StoredID
+	BodyHash        []byte
+	By              string
+	SubmitterTenant string
+	replayed        bool
+}
+
+func (r *docRow) key() ChainKey { return ChainKey{r.Tenant, r.OrderNo} }
+
+// ensureChainsSQL creates the chains that do not exist yet, in key order.
+const ensureChainsSQL = `
+INSERT INTO clearance_chains (tenant_id, order_no)
+SELECT * FROM unnest($1::text[], $2::text[]) ORDER BY 1, 2
+ON CONFLICT DO NOTHING`
+
+// lockChainsSQL locks chains in key order and reads their direction.
+const lockChainsSQL = `
+SELECT c.tenant_id, c.order_no, coalesce(c.direction, '') AS direction
+FROM clearance_chains c JOIN unnest($1::text[], $2::text[]) AS u(t, o) ON c.tenant_id = u.t AND c.order_no = u.o
+ORDER BY c.tenant_id, c.order_no
+FOR UPDATE OF c`
+
+// keyArrays splits chain keys into the two arrays the SQL takes.
+func keyArrays(keys []ChainKey) (tenants, orderNos []string) {
+	tenants, orderNos = make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		tenants[i], orderNos[i] = k.EbpCode, k.OrderNo
+	}
+	return tenants, orderNos
+}
+
+// lockChains creates and locks the chains of rows, in key order, and
+// refuses a document of the other direction than its chain's.
+func lockChains(ctx context.Context, tx *sqlx.Tx, rows []*docRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ts, os := keyArrays(sortedKeys(rows))
+	if _, err := tx.ExecContext(ctx, ensureChainsSQL, pq.Array(ts), pq.Array(os)); err != nil {
+		return fmt.Errorf("create chains: %w", err)
+	}
+	var locked []struct {
+		Tenant    string    `db:"tenant_id"`
+		OrderNo   string    `db:"order_no"`
+		Direction Direction `db:"direction"`
+	}
+	if err := tx.SelectContext(ctx, &locked, lockChainsSQL, pq.Array(ts), pq.Array(os)); err != nil {
+		return fmt.Errorf("lock chains: %w", err)
+	}
+	dirs := make(map[ChainKey]Direction, len(locked))
+	for _, l := range locked {
+		dirs[ChainKey{l.Tenant, l.OrderNo}] = l.Direction
+	}
+	for _, r := range rows {
+		if d := dirs[r.key()]; d != "" && r.Direction != "" && d != r.Direction {
+			return ErrChainDirection.With("chain %s/%s is %s; the %s %s is %s", r.Tenant, r.OrderNo, d, r.Message, r.GUID, r.Direction)
+		}
+	}
+	return nil
+}
+
+// insertDocumentsSQL inserts versions and bumps their chains' dirty version
+// in one statement: the chain is in the outbox exactly when its versions
+// are stored. A version already stored (same chain, kind, guid, appTime,
+// appType) is skipped; the caller tells replays from conflicts.
+const insertDocumentsSQL = `
+WITH u AS (
+	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[],
+		$8::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::bool[], $14::bytea[],
+		$15::text[], $16::text[], $17::text[])
+	AS u(id, tenant_id, order_no, kind, message, guid, app_type, app_time, logistics_code, logistics_no,
+		body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant, direction)
+), ins AS (
+	INSERT INTO clearance_documents (id, tenant_id, order_no, kind, message, guid, app_type, app_time,
+		logistics_code, logistics_no, body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant)
+	SELECT id, tenant_id, order_no, kind, message, guid, app_type, app_time, logistics_code, logistics_no,
+		body, NULLIF(id_hash, ''), CASE WHEN id_hash = '' THEN NULL ELSE id_valid END, body_hash, submitted_by, submitter_tenant
+	FROM u
+	ON CONFLICT (tenant_id, order_no, kind, guid, app_time, app_type) DO NOTHING
+	RETURNING id, tenant_id, order_no
+), n AS (
+	SELECT ins.tenant_id, ins.order_no, count(*) AS n, max(NULLIF(u.direction, '')) AS direction
+	FROM ins JOIN u ON u.id = ins.id
+	GROUP BY 1, 2
+), bump AS (
+	UPDATE clearance_chains c SET dirty_version = c.dirty_version + n.n,
+		dirty_since = CASE WHEN c.dirty_version > c.clean_version THEN c.dirty_since ELSE now() END,
+		direction = coalesce(c.direction, n.direction), updated_at = now()
+	FROM n WHERE c.tenant_id = n.tenant_id AND c.order_no = n.order_no
+)
+SELECT id FROM ins`
+
+// insertDocuments writes rows (their chains locked) and returns the chains
+// that got a new version. Replays take the stored version's id.
+func insertDocuments(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([]ChainKey, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	n := len(rows)
+	ids := make([]uuid.UUID, n)
+	tenants, orderNos, kinds, msgs, guids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	appTypes, appTimes := make([]int64, n), make([]string, n)
+	lcs, lns, bodies, idHashes, bys, subTenants, dirs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	idValid, bodyHashes := make([]bool, n), make([][]byte, n)
+	for i, r := range rows {
+		ids[i], tenants[i], orderNos[i], kinds[i], msgs[i], guids[i] = r.ID, r.Tenant, r.OrderNo, string(r.Kind), string(r.Message), r.GUID
+		appTypes[i], appTimes[i] = int64(r.AppType), r.AppTime.Format(time.RFC3339Nano)
+		lcs[i], lns[i], bodies[i], idHashes[i], idValid[i], bodyHashes[i] = r.LogisticsCode, r.LogisticsNo, string(r.Body), r.SID.Hash, r.SID.Valid, r.BodyHash
+		bys[i], subTenants[i], dirs[i] = r.By, r.SubmitterTenant, string(r.Direction)
+	}
+	var inserted []uuid.UUID
+	err := tx.SelectContext(ctx, &inserted, insertDocumentsSQL, pq.Array(ids), pq.Array(tenants), pq.Array(orderNos),
+		pq.Array(kinds), pq.Array(msgs), pq.Array(guids), pq.Array(appTypes), pq.Array(appTimes), pq.Array(lcs), pq.Array(lns),
+		pq.Array(bodies), pq.Array(idHashes), pq.Array(idValid), pq.ByteaArray(bodyHashes), pq.Array(bys), pq.Array(subTenants), pq.Array(dirs))
+	if err != nil {
+		return nil, fmt.Errorf("insert %d documents: %w", n, err)
+	}
+	done := make(map[uuid.UUID]bool, len(inserted))
+	for _, id := range inserted {
+		done[id] = true
+	}
+	var dirty, again []*docRow
+	for _, r := range rows {
+		if done[r.ID] {
+			dirty = append(dirty, r)
+		} else {
+			again = append(again, r)
+		}
+	}
+	if err := matchReplays(ctx, tx, again); err != nil {
+		return nil, err
+	}
+	return sortedKeys(dirty), nil
+}
+
+// storedVersionsSQL finds the stored versions that rows repeat.
+const storedVersionsSQL = `
+SELECT d.id, d.tenant_id, d.order_no, d.kind, d.guid, d.app_time, d.app_type, d.body_hash
+FROM clearance_documents d
+JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::smallint[]) AS u(t, o, k, g, at, ap)
+	ON d.tenant_id = u.t AND d.order_no = u.o AND d.kind = u.k AND d.guid = u.g AND d.app_time = u.at AND d.app_type = u.ap`
+
+// versionKey names one version of one document.
+type versionKey struct {
+	Tenant, OrderNo, Kind, GUID string
+	AppTime                     time.Time
+	AppType                     int16
+}
+
+func (r *docRow) version() versionKey {
+	return versionKey{r.Tenant, r.OrderNo, string(r.Kind), r.GUID, r.AppTime, int16(r.AppType)}
+}
+
+// matchReplays gives each row that was not inserted the id of the version
+// stored before, or refuses it when that version's content differs. A row
+// repeated within the batch itself finds nothing stored and is refused too
+// (ErrDocumentConflict), since its twin's id cannot be told from it.
+func matchReplays(ctx context.Context, tx *sqlx.Tx, rows []*docRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := len(rows)
+	ts, os, ks, gs, ats, aps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, r := range rows {
+		v := r.version()
+		ts[i], os[i], ks[i], gs[i], ats[i], aps[i] = v.Tenant, v.OrderNo, v.Kind, v.GUID, v.AppTime.Format(time.RFC3339Nano), int64(v.AppType)
+	}
+	var found []struct {
+		ID       uuid.UUID `db:"id"`
+		Tenant   string    `db:"tenant_id"`
+		OrderNo  string    `db:"order_no"`
+		Kind     string    `db:"kind"`
+		GUID     string    `db:"guid"`
+		AppTime  time.Time `db:"app_time"`
+		AppType  int16     `db:"app_type"`
+		BodyHash []byte    `db:"body_hash"`
+	}
+	if err := tx.SelectContext(ctx, &found, storedVersionsSQL, pq.Array(ts), pq.Array(os), pq.Array(ks), pq.Array(gs), pq.Array(ats), pq.Array(aps)); err != nil {
+		return fmt.Errorf("look up replayed versions: %w", err)
+	}
+	type stored struct {
+		id   uuid.UUID
+		hash []byte
+	}
+	byVersion := make(map[versionKey]stored, len(found))
+	for _, f := range found {
+		byVersion[versionKey{f.Tenant, f.OrderNo, f.Kind, f.GUID, f.AppTime.UTC(), f.AppType}] = stored{f.ID, f.BodyHash}
+	}
+	for _, r := range rows {
+		st, ok := byVersion[r.version()]
+		if !ok || !bytes.Equal(st.hash, r.BodyHash) {
+			return ErrDocumentConflict.With("%s %s (appType %d, appTime %s) of chain %s/%s was already stored with other content",
+				r.Kind, r.GUID, r.AppType, r.AppTime.Format(time.RFC3339), r.Tenant, r.OrderNo)
+		}
+		r.ID, r.replayed = st.id, true
+	}
+	return nil
+}
