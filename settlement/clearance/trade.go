@@ -26,12 +26,12 @@ import (
 
 // tradeRow is a trade_chains row for a verified chain.
 type tradeRow struct {
-	key                                      ChainKey
-	ebc, payCode, payRef, lc, ln, buyerHash  string
-	direction, tradeMode, currency           string
-	amount, amountCNY, goodsValue, tax       string
-	orderTime, payTime, declDate             string
-	hsChapters, countries                    string // comma-separated
+	key                                     ChainKey
+	ebc, payCode, payRef, lc, ln, buyerHash string
+	direction, tradeMode, currency          string
+	amount, amountCNY, goodsValue, tax      string
+	orderTime, payTime, declDate            string
+	hsChapters, countries                   string // comma-separated
 }
 
 // tradeRowOf builds the row of a verified chain (all four documents present).
