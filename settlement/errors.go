@@ -24,6 +24,16 @@ var (
 	ErrTooManyRates   = apperr.New("BATCH_TOO_LARGE", "a rate load has too many rates")
 )
 
+// Errors of settlement instructions, batches, reports and reconciliation
+// (docs/settlement.md). An item's own rejection is not an error of the
+// request: it is recorded on the item with its codes (instruction.go).
+var (
+	ErrInstructionNotFound = apperr.New("SETTLEMENT_NOT_FOUND", "no such settlement instruction")
+	ErrTooManyItems        = apperr.New("BATCH_TOO_LARGE", "an instruction has too many items")
+	ErrStatementTooLarge   = apperr.New("BATCH_TOO_LARGE", "the bank statement has too many lines")
+	ErrReconcileWindow     = apperr.New("RECONCILIATION_TOO_LARGE", "the statement's dates span more ledger postings than one reconciliation matches")
+)
+
 // Field codes of the VALIDATION_FAILED error LoadRates returns, next to the
 // API's own (REQUIRED, CURRENCY_INVALID, AMOUNT_NOT_POSITIVE,
 // AMOUNT_OUT_OF_RANGE, TOO_LONG) which keep their meaning.

@@ -1,0 +1,96 @@
+package settlement
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+)
+
+// Bounds of the outbox.
+const (
+	defaultStaleOutbox = 2 * time.Minute // how long a task may take before it is presumed lost
+	sweepLimit         = 500             // instructions enqueued again per sweep
+	maxEnqueues        = 50              // enqueues of one instruction before the sweeper stops and logs it
+)
+
+// outboxRow is an instruction whose work may not be done.
+type outboxRow struct {
+	TenantID      string    `db:"tenant_id"`
+	InstructionID uuid.UUID `db:"instruction_id"`
+	Enqueues      int       `db:"enqueues"`
+}
+
+// enqueue hands instructions to the enqueuer and records each enqueue that
+// succeeded. A failure is only logged: the row stays in the outbox and the
+// sweeper comes back to it.
+func (s *Service) enqueue(ctx context.Context, rows []outboxRow) int {
+	if s.enqueuer == nil || len(rows) == 0 {
+		return 0
+	}
+	var tenants []string
+	var ids []uuid.UUID
+	var gens []int64
+	for _, r := range rows {
+		if err := s.enqueuer.EnqueueInstruction(ctx, r.TenantID, r.InstructionID, r.Enqueues); err != nil {
+			slog.WarnContext(ctx, "enqueue settlement instruction; the outbox sweeper will retry", "tenant", r.TenantID,
+				"instruction", r.InstructionID, "err", err)
+			continue
+		}
+		tenants, ids, gens = append(tenants, r.TenantID), append(ids, r.InstructionID), append(gens, int64(r.Enqueues))
+	}
+	if len(ids) == 0 {
+		return 0
+	}
+	// Only the enqueue that was current moves the count on: a racing sweeper
+	// that enqueued the same generation changes nothing more.
+	if _, err := s.db.ExecContext(ctx, `UPDATE settlement_outbox o SET enqueued_at = $4, enqueues = o.enqueues + 1
+		FROM unnest($1::text[], $2::uuid[], $3::int[]) AS u(tenant, id, gen)
+		WHERE o.tenant_id = u.tenant AND o.instruction_id = u.id AND o.enqueues = u.gen`,
+		pq.Array(tenants), pq.Array(ids), pq.Array(gens), s.clock()); err != nil {
+		slog.WarnContext(ctx, "record enqueues", "instructions", len(ids), "err", err)
+	}
+	return len(ids)
+}
+
+// SweepOutbox enqueues again the instructions not done whose last enqueue
+// (or creation, if never enqueued) is older than the service's patience
+// (WithStaleOutbox): their task was lost with Redis, or keeps failing. It
+// returns how many it enqueued. An instruction enqueued maxEnqueues times is
+// left alone and logged: something a retry does not fix is wrong with it.
+func (s *Service) SweepOutbox(ctx context.Context) (int, error) {
+	var rows []outboxRow
+	// Across tenants on purpose: one sweeper serves them all, through the
+	// partial index of unfinished rows.
+	if err := s.db.SelectContext(ctx, &rows, `SELECT tenant_id, instruction_id, enqueues FROM settlement_outbox
+		WHERE done_at IS NULL AND coalesce(enqueued_at, created_at) <= $1
+		ORDER BY coalesce(enqueued_at, created_at) LIMIT $2`, s.clock().Add(-s.stale), sweepLimit); err != nil {
+		return 0, fmt.Errorf("sweep settlement outbox: %w", err)
+	}
+	due := rows[:0]
+	for _, r := range rows {
+		if r.Enqueues >= maxEnqueues {
+			slog.ErrorContext(ctx, "settlement instruction enqueued too often; look at its items", "tenant", r.TenantID,
+				"instruction", r.InstructionID, "enqueues", r.Enqueues)
+			continue
+		}
+		due = append(due, r)
+	}
+	return s.enqueue(ctx, due), nil
+}
+
+// finish takes an instruction out of the outbox once every item is at
+// rest: batched (the cut-off takes it from there), rejected or held.
+func (s *Service) finish(ctx context.Context, tenant string, id uuid.UUID) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE settlement_outbox SET done_at = $3
+		WHERE tenant_id = $1 AND instruction_id = $2 AND done_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM settlement_items WHERE tenant_id = $1 AND instruction_id = $2
+			AND status IN ('accepted', 'verified', 'posted'))`, tenant, id, s.clock())
+	if err != nil {
+		return fmt.Errorf("finish instruction %s: %w", id, err)
+	}
+	return nil
+}
