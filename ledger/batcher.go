@@ -2,18 +2,24 @@ package ledger
 
 import (
 	"context"
+	"hash/fnv"
 	"sync"
 )
 
 // batcher groups single-entry posts that arrive at the same time into one
-// transaction per tenant (group commit). Under load a transaction then pays
-// its round trips, row locks and commit flush once for many entries, and a
-// hot account takes one row update per batch instead of one per entry.
-// Without load a post goes out alone at once: nothing waits for a timer.
+// transaction (group commit). Under load a transaction then pays its round
+// trips, row locks and commit flush once for many entries, and a hot account
+// takes one row update per batch instead of one per entry. Without load a
+// post goes out alone at once: nothing waits for a timer.
+//
+// Work is partitioned by tenant: every tenant's posts go through one lane,
+// whose single worker owns that tenant's balance updates. Its batches never
+// wait for each other's row locks, and while one batch is in the database
+// the next one gathers.
 type batcher struct {
 	svc     *Service
 	max     int
-	calls   chan *call
+	lanes   []chan *call
 	stop    chan struct{}
 	stopped sync.WaitGroup
 }
@@ -25,22 +31,31 @@ type call struct {
 	done  chan Result
 }
 
-// newBatcher starts workers that each take what is waiting, up to max
-// entries, and post it. Two workers' batches over the same accounts wait on
-// each other's row locks, taken in id order, so they never deadlock.
-func newBatcher(svc *Service, workers, max int) *batcher {
-	b := &batcher{svc: svc, max: max, calls: make(chan *call, workers*max), stop: make(chan struct{})}
-	for range workers {
+// newBatcher starts one worker per lane; each takes what is waiting in its
+// lane, up to max entries, and posts it.
+func newBatcher(svc *Service, lanes, max int) *batcher {
+	b := &batcher{svc: svc, max: max, lanes: make([]chan *call, max1(lanes)), stop: make(chan struct{})}
+	for i := range b.lanes {
+		b.lanes[i] = make(chan *call, max)
 		b.stopped.Add(1)
-		go b.work()
+		go b.work(b.lanes[i])
 	}
 	return b
 }
 
+func max1(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
 func (b *batcher) post(ctx context.Context, actor Actor, req EntryRequest) Result {
 	c := &call{ctx: ctx, actor: actor, req: req, done: make(chan Result, 1)}
+	h := fnv.New32a()
+	h.Write([]byte(actor.Tenant))
 	select {
-	case b.calls <- c:
+	case b.lanes[h.Sum32()%uint32(len(b.lanes))] <- c:
 	case <-ctx.Done():
 		return Result{Err: ctx.Err()}
 	}
@@ -54,12 +69,12 @@ func (b *batcher) post(ctx context.Context, actor Actor, req EntryRequest) Resul
 	}
 }
 
-func (b *batcher) work() {
+func (b *batcher) work(lane chan *call) {
 	defer b.stopped.Done()
 	for {
 		var first *call
 		select {
-		case first = <-b.calls:
+		case first = <-lane:
 		case <-b.stop:
 			return
 		}
@@ -67,7 +82,7 @@ func (b *batcher) work() {
 	fill:
 		for len(batch) < b.max {
 			select {
-			case c := <-b.calls:
+			case c := <-lane:
 				batch = append(batch, c)
 			default:
 				break fill
@@ -90,23 +105,15 @@ func (b *batcher) flush(batch []*call) {
 	for _, tenant := range order {
 		calls := byTenant[tenant]
 		reqs := make([]EntryRequest, len(calls))
+		by := make([]string, len(calls)) // each entry keeps the principal that asked for it
 		for i, c := range calls {
-			reqs[i] = c.req
+			reqs[i], by[i] = c.req, c.actor.By
 		}
-		// Each entry keeps the principal that asked for it.
-		results := b.svc.postBatch(context.WithoutCancel(calls[0].ctx), tenant, reqs, actorsOf(calls))
+		results := b.svc.postBatch(context.WithoutCancel(calls[0].ctx), tenant, reqs, by)
 		for i, c := range calls {
 			c.done <- results[i]
 		}
 	}
-}
-
-func actorsOf(calls []*call) []string {
-	by := make([]string, len(calls))
-	for i, c := range calls {
-		by[i] = c.actor.By
-	}
-	return by
 }
 
 func (b *batcher) close() {

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -30,4 +31,29 @@ func BenchmarkPostBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkPostHotAccount measures the batcher on one hot account: 32
+// goroutines post single entries that all debit the same account, no HTTP.
+func BenchmarkPostHotAccount(b *testing.B) {
+	bd := setup(b)
+	svc := NewService(bd.db, nil, WithBatching(4, 500))
+	defer svc.Close()
+	hot := bd.account("hot", "CNY", Asset).ID
+	var liabs []uuid.UUID
+	for i := range 1000 {
+		liabs = append(liabs, bd.account(fmt.Sprint("l", i), "CNY", Liability).ID)
+	}
+	b.SetParallelism(16) // 16 × GOMAXPROCS (2) = 32 clients
+	var seq atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			if _, _, err := svc.Post(bd.ctx, bd.actor, transfer(fmt.Sprint("h", n), hot, liabs[n%1000], "0.01")); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }

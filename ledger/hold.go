@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 )
 
@@ -47,7 +46,7 @@ func (s *Service) CreateHold(ctx context.Context, actor Actor, req EntryRequest,
 		return Hold{}, false, err
 	}
 	var res Result
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *txn) error {
 		var err error
 		if res, err = s.single(ctx, tx, actor, d, nil); err != nil || res.Err != nil || res.Replayed {
 			return err
@@ -149,7 +148,7 @@ func (s *Service) resolve(ctx context.Context, actor Actor, id uuid.UUID, kind E
 		key = string(kind) + ":" + id.String()
 	}
 	var res Result
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		var h Hold
 		err := tx.GetContext(ctx, &h, `SELECT `+holdColumns+` FROM holds WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, actor.Tenant, id)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -18,9 +17,11 @@ import (
 // writers (a periodic task) so no writer waits for another's hash.
 //
 // Order: entries are chained by (txid, seq). The sealer only takes entries
-// whose transaction id is below the oldest one still running, so every
-// entry it will ever see later has a larger txid: the order never changes
-// after the fact, whatever order the writers committed in.
+// whose transaction id is below the oldest one still running in this
+// database, so every entry it will ever see later has a larger txid: the
+// order never changes after the fact, whatever order the writers committed
+// in. (Transaction ids are handed out in increasing order, so one assigned
+// after the sealer looked is larger than any it saw.)
 
 // SealBlock bounds the entries sealed in one transaction.
 const SealBlock = 5000
@@ -67,6 +68,15 @@ func chainHash(prev []byte, e *Entry) []byte {
 	return h.Sum(nil)
 }
 
+// horizonSQL is the oldest transaction id still running in this database
+// other than the sealer's own, as an xid8 — or the sealer's own id when no
+// other is running. Only writers of this database can write entries, so a
+// long transaction elsewhere on the server does not hold sealing back.
+// pg_stat_activity shows 32-bit ids; age() against the sealer's own id
+// (assigned by its first write) turns them into 64-bit ones.
+const horizonSQL = `SELECT (pg_current_xact_id()::text::bigint - coalesce(max(age(backend_xid)), 0))::text::xid8
+	FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`
+
 type sealHead struct {
 	Position int64  `db:"position"`
 	Hash     []byte `db:"hash"`
@@ -78,7 +88,7 @@ type sealHead struct {
 // how many it sealed.
 func (s *Service) SealTenant(ctx context.Context, tenant string, limit int) (int, error) {
 	var n int
-	err := s.tryTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.tryTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO seal_heads (tenant_id, hash) VALUES ($1, $2) ON CONFLICT DO NOTHING`, tenant, genesis); err != nil {
 			return err
 		}
@@ -92,7 +102,7 @@ func (s *Service) SealTenant(ctx context.Context, tenant string, limit int) (int
 			Seq  int64     `db:"seq"`
 		}
 		if err := tx.SelectContext(ctx, &next, `SELECT id, txid::text, seq FROM entries
-			WHERE tenant_id = $1 AND (txid, seq) > ($2::xid8, $3) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+			WHERE tenant_id = $1 AND (txid, seq) > ($2::xid8, $3) AND txid < (`+horizonSQL+`)
 			ORDER BY txid, seq LIMIT $4`, tenant, head.LastTxid, head.LastSeq, limit); err != nil {
 			return fmt.Errorf("find unsealed entries: %w", err)
 		}

@@ -38,37 +38,41 @@ type HoldScheduler interface {
 
 // Service is the ledger's entry point.
 type Service struct {
-	db      *sqlx.DB
-	holds   HoldScheduler
-	now     func() time.Time
-	batcher *batcher
+	db       *sqlx.DB
+	holds    HoldScheduler
+	now      func() time.Time
+	batcher  *batcher
+	prepared *preparedSet
 }
 
 // Option tunes a Service.
 type Option func(*Service)
 
 // WithBatching makes Post group concurrent single entries into shared
-// transactions of up to max entries, run by the given number of workers
-// (about the size of the connection pool). Call Close to stop them.
-func WithBatching(workers, max int) Option {
-	return func(s *Service) { s.batcher = newBatcher(s, workers, max) }
+// transactions of up to max entries. Tenants are spread over the given
+// number of lanes, each with one worker and so one database connection at a
+// time. Call Close to stop them.
+func WithBatching(lanes, max int) Option {
+	return func(s *Service) { s.batcher = newBatcher(s, lanes, max) }
 }
 
 // NewService returns a ledger over db. holds may be nil when nothing expires
 // holds on time (tests); ExpireDue still does.
 func NewService(db *sqlx.DB, holds HoldScheduler, opts ...Option) *Service {
-	s := &Service{db: db, holds: holds, now: time.Now}
+	s := &Service{db: db, holds: holds, now: time.Now, prepared: &preparedSet{db: db}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-// Close stops the batching workers, if any, after they finish what they hold.
+// Close stops the batching workers, if any, after they finish what they
+// hold, and releases the prepared statements.
 func (s *Service) Close() {
 	if s.batcher != nil {
 		s.batcher.close()
 	}
+	s.prepared.close()
 }
 
 // clock returns the current time at the database's precision.
@@ -111,7 +115,7 @@ func (s *Service) Accounts(ctx context.Context, tenant, code string, after uuid.
 // Errors: ErrAccountNotFound, ErrInvalidStatusChange.
 func (s *Service) SetStatus(ctx context.Context, actor Actor, id uuid.UUID, to Status) (Account, error) {
 	var out Account
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		locked, err := lockAccounts(ctx, tx, actor.Tenant, []uuid.UUID{id})
 		if err != nil {
 			return err
@@ -173,9 +177,11 @@ func (s *Service) postBatch(ctx context.Context, tenant string, reqs []EntryRequ
 		drafts[i], results[i].Err = d, err
 	}
 	var out []Result
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	lookup := false // keys are new but for replays: find out by inserting, a round trip saved
+	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
-		out, err = s.postTx(ctx, tx, tenant, drafts, results)
+		out, err = s.postTx(ctx, tx, tenant, drafts, results, lookup)
+		lookup = true // a retry follows a taken key: look the keys up first
 		return err
 	})
 	if err != nil {
@@ -216,19 +222,24 @@ func (s *Service) newDraft(now time.Time, kind EntryKind, target *uuid.UUID, req
 }
 
 // postTx answers replays from the database, checks the fresh drafts against
-// the locked accounts in order and writes those that hold. results carries
-// errors found before the transaction; a nil draft has one.
-func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*draft, pre []Result) ([]Result, error) {
+// the locked accounts in order and writes those that hold. pre carries
+// errors found before the transaction; a nil draft has one. Without
+// lookupKeys it takes every key for new, and a taken one makes the write
+// come back short (errRaced) so that the retry looks them up.
+func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*draft, pre []Result, lookupKeys bool) ([]Result, error) {
 	results := append([]Result(nil), pre...)
-	keys := make([]string, 0, len(drafts))
-	for _, d := range drafts {
-		if d != nil {
-			keys = append(keys, d.entry.IdempotencyKey)
+	known := map[string]keyRow{}
+	if lookupKeys {
+		keys := make([]string, 0, len(drafts))
+		for _, d := range drafts {
+			if d != nil {
+				keys = append(keys, d.entry.IdempotencyKey)
+			}
 		}
-	}
-	known, err := findKeys(ctx, tx, tenant, keys)
-	if err != nil {
-		return nil, err
+		var err error
+		if known, err = findKeys(ctx, tx, tenant, keys); err != nil {
+			return nil, err
+		}
 	}
 	var fresh []*draft
 	firstOfKey := map[string]int{} // a key repeated inside the batch replays its first use
@@ -306,7 +317,7 @@ func (s *Service) postTx(ctx context.Context, tx *sqlx.Tx, tenant string, drafts
 
 // inTx runs fn in a transaction, retrying a bounded number of times when it
 // lost a race for a key or was picked as a deadlock victim.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = s.tryTx(ctx, fn)
@@ -318,11 +329,16 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
 }
 
-func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+func (s *Service) tryTx(ctx context.Context, fn func(tx *txn) error) error {
+	prepared, err := s.prepared.ready(ctx)
+	if err != nil {
+		return err
+	}
+	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &txn{Tx: sqlTx, prepared: prepared}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := fn(tx); err != nil {
 		return err
@@ -368,7 +384,7 @@ func (s *Service) Reverse(ctx context.Context, actor Actor, id uuid.UUID, key, d
 		key = "reverse:" + id.String()
 	}
 	var res Result
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		orig, err := loadEntries(ctx, tx, actor.Tenant, []uuid.UUID{id})
 		if err != nil {
 			return err
@@ -411,12 +427,12 @@ func (s *Service) Reverse(ctx context.Context, actor Actor, id uuid.UUID, key, d
 }
 
 // single posts one draft inside tx.
-func (s *Service) single(ctx context.Context, tx *sqlx.Tx, actor Actor, d *draft, err error) (Result, error) {
+func (s *Service) single(ctx context.Context, tx *txn, actor Actor, d *draft, err error) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
 	d.entry.CreatedBy = actor.By
-	rs, err := s.postTx(ctx, tx, actor.Tenant, []*draft{d}, make([]Result, 1))
+	rs, err := s.postTx(ctx, tx, actor.Tenant, []*draft{d}, make([]Result, 1), true)
 	if err != nil {
 		return Result{}, err
 	}

@@ -55,12 +55,17 @@ func getAccount(ctx context.Context, q querier, tenant string, id uuid.UUID) (Ac
 // lockAccounts locks the accounts in id order, the one order every writer
 // uses, so two entries over the same accounts wait instead of deadlocking.
 // Accounts of another tenant are simply not found.
-func lockAccounts(ctx context.Context, tx *sqlx.Tx, tenant string, ids []uuid.UUID) ([]Account, error) {
+func lockAccounts(ctx context.Context, tx querier, tenant string, ids []uuid.UUID) ([]Account, error) {
 	var out []Account
-	err := tx.SelectContext(ctx, &out, `SELECT `+accountColumns+` FROM accounts
-		WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, tenant, pq.Array(ids))
+	err := tx.SelectContext(ctx, &out, lockAccountsSQL, tenant, pq.Array(ids))
 	return out, err
 }
+
+const lockAccountsSQL = `SELECT ` + accountColumns + ` FROM accounts
+	WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`
+
+const findKeysSQL = `SELECT id, idempotency_key, request_hash FROM entries
+	WHERE tenant_id = $1 AND idempotency_key = ANY($2)`
 
 type keyRow struct {
 	ID          uuid.UUID `db:"id"`
@@ -70,8 +75,7 @@ type keyRow struct {
 
 func findKeys(ctx context.Context, q querier, tenant string, keys []string) (map[string]keyRow, error) {
 	var rows []keyRow
-	if err := q.SelectContext(ctx, &rows, `SELECT id, idempotency_key, request_hash FROM entries
-		WHERE tenant_id = $1 AND idempotency_key = ANY($2)`, tenant, pq.Array(keys)); err != nil {
+	if err := q.SelectContext(ctx, &rows, findKeysSQL, tenant, pq.Array(keys)); err != nil {
 		return nil, fmt.Errorf("look up idempotency keys: %w", err)
 	}
 	m := make(map[string]keyRow, len(rows))
@@ -115,7 +119,7 @@ SELECT count(*) FROM e`
 // transaction is retried and then finds the winner's entry.
 var errRaced = errors.New("ledger: concurrent write took an idempotency key")
 
-func writeEntries(ctx context.Context, tx *sqlx.Tx, tenant string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
+func writeEntries(ctx context.Context, tx querier, tenant string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
 	if len(drafts) == 0 {
 		return nil
 	}
