@@ -53,6 +53,20 @@ func NewDatabase(t testing.TB) string {
 
 	tmpl := templateName(t)
 	ensureTemplate(t, admin, server, tmpl)
+	return createDatabase(t, tmpl)
+}
+
+// createDatabase copies a template into a new database dropped at the end
+// of the test, and returns its URL.
+func createDatabase(t testing.TB, tmpl string) string {
+	t.Helper()
+	server := ServerURL(t)
+	ctx := context.Background()
+	admin, err := db.Open(ctx, server, 1)
+	if err != nil {
+		t.Fatalf("test PostgreSQL: %v (%s)", err, hint)
+	}
+	defer admin.Close()
 	name := "xbs_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {
 		t.Fatalf("create test database: %v", err)
@@ -66,6 +80,13 @@ func NewDatabase(t testing.TB) string {
 		_, _ = admin.Exec(fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 	})
 	return withDatabase(t, server, name)
+}
+
+// NewEmptyDatabase creates a database with no tables at all and returns its
+// URL; it is dropped when the test ends. For tests of the migrations.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return createDatabase(t, "template0")
 }
 
 // NewDB is NewDatabase, opened with a pool of maxConns connections.
