@@ -95,6 +95,9 @@ func (s *Service) matchRound(ctx context.Context, keys []ChainKey) ([]ChainKey, 
 	if err != nil || len(snap.chains) == 0 {
 		return nil, err
 	}
+	if s.afterSnapshot != nil {
+		s.afterSnapshot()
+	}
 	rates, err := s.rates.get(ctx, s.db)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,9 @@ type Service struct {
 	key   []byte
 	sched Scheduler
 	rates rateCache
+	// afterSnapshot, in tests, runs between an evaluation's read and its
+	// write, where a concurrent version would slip in.
+	afterSnapshot func()
 }
 
 // NewService returns the service over db. key keys the hashes of personal

@@ -3,8 +3,10 @@ package clearance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/xbsettle/xbsettle/internal/testenv"
@@ -95,3 +97,61 @@ func (b *storeBundle) count(table string) int {
 	}
 	return n
 }
+
+// taskRunner is a Scheduler that runs the match task at once, through the
+// task handler RegisterTasks installs, as a worker would.
+type taskRunner struct {
+	t   testing.TB
+	mux *asynq.ServeMux
+}
+
+func newTaskRunner(t testing.TB, svc *Service) *taskRunner {
+	mux := asynq.NewServeMux()
+	RegisterTasks(mux, svc)
+	return &taskRunner{t: t, mux: mux}
+}
+
+func (r *taskRunner) ScheduleMatch(ctx context.Context, chains []ChainKey) error {
+	payload, err := json.Marshal(matchPayload{Chains: chains})
+	if err != nil {
+		return err
+	}
+	if err := r.mux.ProcessTask(ctx, asynq.NewTask(TaskMatch, payload)); err != nil {
+		r.t.Errorf("match task: %v", err)
+	}
+	return nil
+}
+
+// withTasks makes every Submit run its match task before returning.
+func (b *storeBundle) withTasks() *storeBundle {
+	b.svc.sched = newTaskRunner(b.t, b.svc)
+	return b
+}
+
+// residentID makes a resident ID number with a right GB 11643 check
+// character from a serial number.
+func residentID(n int) string {
+	s := fmt.Sprintf("4403051990%07d", n)
+	sum := 0
+	for i, w := range gb11643Weights {
+		sum += int(s[i]-'0') * w
+	}
+	return s + string(gb11643Check[sum%11])
+}
+
+// chainDocs returns fixture order 1's four documents as a chain of its own:
+// its order number, document numbers and buyer.
+func chainDocs(t testing.TB, orderNo string, buyer int) (*Order, *Payment, *Waybill, *Inventory) {
+	t.Helper()
+	docs := fixtureDocs(t, order1)
+	o, p, w, i := docs[0].(*Order), docs[1].(*Payment), docs[2].(*Waybill), docs[3].(*Inventory)
+	id := ParsePersonalID(residentID(buyer))
+	o.OrderNo, o.GUID, o.PayTransactionID, o.BuyerIDNumber = orderNo, orderNo+"-O", "PAY-"+orderNo, id
+	p.OrderNo, p.GUID, p.PayTransactionID, p.PayerIDNumber = orderNo, orderNo+"-P", "PAY-"+orderNo, id
+	w.OrderNo, w.GUID, w.LogisticsNo = orderNo, orderNo+"-W", "LN-"+orderNo
+	i.OrderNo, i.GUID, i.LogisticsNo, i.CopNo, i.BuyerIDNumber = orderNo, orderNo+"-I", "LN-"+orderNo, "COP-"+orderNo, id
+	return o, p, w, i
+}
+
+// ebp is the fixtures' platform.
+const ebp = "4403960001"

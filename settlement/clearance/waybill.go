@@ -20,9 +20,10 @@ import (
 //     stays there: later versions follow the first;
 //  2. else the chain whose inventory, with the waybill's orderNo, names
 //     (logisticsCode, logisticsNo) — if exactly one does;
-//  3. else the only chain with that orderNo, when nothing contradicts it:
-//     no other waybill is known for the orderNo and the chain's inventory,
-//     if any, names no other waybill;
+//  3. else the only chain with that orderNo, unless another waybill is
+//     known for the orderNo (then the waybill waits for rule 2). An
+//     inventory that names another waybill does not keep it out: the chain
+//     then fails WAYBILL_REF, whatever the order of arrival;
 //  4. else the waybill is parked under its carrier and attached when a
 //     document of its chain arrives (AttachWaybills, and the sweeper).
 //
@@ -115,15 +116,7 @@ func chainOfWaybill(refs []waybillRef, orderNo, lc, ln string) string {
 			}
 		}
 	}
-	t, ok := only(chains)
-	if !ok {
-		return ""
-	}
-	for _, f := range refs {
-		if f.Src == "INVENTORY" && f.Tenant == t && f.OrderNo == orderNo && (f.LogisticsCode != lc || f.LogisticsNo != ln) {
-			return "" // the chain's inventory names another waybill
-		}
-	}
+	t, _ := only(chains)
 	return t
 }
 
