@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/xbsettle/xbsettle/internal/apperr"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // Codes the API itself returns, next to those of the domain packages.
@@ -38,25 +39,36 @@ var statusByCode = map[string]int{
 	"IDEMPOTENCY_KEY_REQUIRED": http.StatusBadRequest,
 	"TENANT_REQUIRED":          http.StatusBadRequest,
 	"BAD_CURSOR":               http.StatusBadRequest,
+	// 400, clearance: the body is not a readable document or CEB message.
+	"XML_MALFORMED":      http.StatusBadRequest,
+	"XML_NAMESPACE":      http.StatusBadRequest,
+	"XML_ROOT":           http.StatusBadRequest,
+	"XML_STRUCTURE":      http.StatusBadRequest,
+	"NO_DOCUMENTS":       http.StatusBadRequest,
+	"TOO_MANY_DOCUMENTS": http.StatusBadRequest,
 	// 401, 403: who asks.
 	"UNAUTHENTICATED": http.StatusUnauthorized,
 	"FORBIDDEN":       http.StatusForbidden,
 	// 404: absent, or another tenant's (never told apart).
-	"NOT_FOUND":         http.StatusNotFound,
-	"ACCOUNT_NOT_FOUND": http.StatusNotFound,
-	"ENTRY_NOT_FOUND":   http.StatusNotFound,
-	"HOLD_NOT_FOUND":    http.StatusNotFound,
+	"NOT_FOUND":          http.StatusNotFound,
+	"ACCOUNT_NOT_FOUND":  http.StatusNotFound,
+	"ENTRY_NOT_FOUND":    http.StatusNotFound,
+	"HOLD_NOT_FOUND":     http.StatusNotFound,
+	"CHAIN_NOT_FOUND":    http.StatusNotFound,
+	"DOCUMENT_NOT_FOUND": http.StatusNotFound,
 	// 405, 413, 415: transport.
 	"METHOD_NOT_ALLOWED":     http.StatusMethodNotAllowed,
 	"BODY_TOO_LARGE":         http.StatusRequestEntityTooLarge,
 	"UNSUPPORTED_MEDIA_TYPE": http.StatusUnsupportedMediaType,
 	// 409: the request is fine but the state it meets is not.
-	"IDEMPOTENCY_CONFLICT":  http.StatusConflict,
-	"ACCOUNT_EXISTS":        http.StatusConflict,
-	"HOLD_ALREADY_RESOLVED": http.StatusConflict,
-	"ALREADY_REVERSED":      http.StatusConflict,
-	"INVALID_STATUS_CHANGE": http.StatusConflict,
-	"HOLD_NOT_DUE":          http.StatusConflict, // only the expiry task meets it
+	"IDEMPOTENCY_CONFLICT":     http.StatusConflict,
+	"ACCOUNT_EXISTS":           http.StatusConflict,
+	"HOLD_ALREADY_RESOLVED":    http.StatusConflict,
+	"ALREADY_REVERSED":         http.StatusConflict,
+	"INVALID_STATUS_CHANGE":    http.StatusConflict,
+	"HOLD_NOT_DUE":             http.StatusConflict, // only the expiry task meets it
+	"DOCUMENT_CONFLICT":        http.StatusConflict,
+	"CHAIN_DIRECTION_CONFLICT": http.StatusConflict,
 	// 422: well-formed, but it breaks a rule; nothing was written.
 	"VALIDATION_FAILED":        http.StatusUnprocessableEntity,
 	"BATCH_TOO_LARGE":          http.StatusUnprocessableEntity,
@@ -118,7 +130,15 @@ func problemOf(err error) Problem {
 func classify(err error) *apperr.Error {
 	var he *echo.HTTPError
 	var tooBig *http.MaxBytesError
+	var decodeErr *clearance.DecodeError
+	var invalid *clearance.ValidationError
 	switch {
+	case errors.As(err, &decodeErr) && decodeErr.Code == clearance.CodeJSONMalformed:
+		return errMalformedJSON.With("%s", decodeErr.Message)
+	case errors.As(err, &decodeErr):
+		return &apperr.Error{Code: decodeErr.Code, Detail: decodeErr.Message}
+	case errors.As(err, &invalid):
+		return apperr.Invalid(fieldErrors(invalid))
 	case errors.As(err, &tooBig):
 		return errBodyTooLarge
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -140,6 +160,15 @@ func classify(err error) *apperr.Error {
 		}
 	}
 	return errInternal
+}
+
+// fieldErrors turns the clearance's field errors into the API's.
+func fieldErrors(ve *clearance.ValidationError) []apperr.FieldError {
+	out := make([]apperr.FieldError, len(ve.Errors))
+	for i, fe := range ve.Errors {
+		out[i] = apperr.FieldError{Field: fe.Field, Code: fe.Code, Message: fe.Message}
+	}
+	return out
 }
 
 // title is the code in words: INSUFFICIENT_FUNDS → "Insufficient funds".

@@ -19,12 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // Deps is what the API needs to run.
 type Deps struct {
 	Ledger *ledger.Service
-	Keys   *KeyStore
+	// Clearance stores customs documents and answers chains.
+	Clearance *clearance.Service
+	Keys      *KeyStore
 	// Checks are the readiness probes of GET /readyz (PostgreSQL, Redis).
 	Checks []Check
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -37,13 +40,14 @@ type Deps struct {
 // Server is the HTTP API. Serve it with Serve or ListenAndServe and stop it
 // with Shutdown; or mount Handler in a server of your own.
 type Server struct {
-	echo    *echo.Echo
-	http    *http.Server
-	ledger  *ledger.Service
-	keys    *KeyStore
-	checks  []Check
-	log     *slog.Logger
-	metrics httpMetrics
+	echo      *echo.Echo
+	http      *http.Server
+	ledger    *ledger.Service
+	clearance *clearance.Service
+	keys      *KeyStore
+	checks    []Check
+	log       *slog.Logger
+	metrics   httpMetrics
 }
 
 // New builds the API over its dependencies.
@@ -61,7 +65,7 @@ func New(d Deps) *Server {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{ledger: d.Ledger, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
+	s := &Server{ledger: d.Ledger, clearance: d.Clearance, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
 		metrics: newHTTPMetrics(reg)}
 
 	e := echo.New()
@@ -118,6 +122,8 @@ func (s *Server) routes(metrics http.Handler) {
 	e.POST("/v1/holds/:id/void", s.voidHold, ledgerUser...)
 
 	e.GET("/v1/audit/verify", s.verifyAudit, ledgerUser...)
+
+	s.clearanceRoutes()
 }
 
 // Echo is the underlying router, for tests and for mounting extra routes.

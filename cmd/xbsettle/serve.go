@@ -11,6 +11,7 @@ import (
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/config"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // serve: xbsettle serve, and with the workers xbsettle all. It runs until
@@ -33,9 +34,14 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 	defer rdb.Close()
 
 	svc := ledger.NewService(d, ledger.NewTaskScheduler(client))
+	clr, err := clearance.NewService(d, []byte(cfg.SecretKey), clearance.NewTaskScheduler(client))
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
-		Ledger: svc,
-		Keys:   api.NewKeyStore(d),
+		Ledger:    svc,
+		Clearance: clr,
+		Keys:      api.NewKeyStore(d),
 		Checks: []api.Check{
 			{Name: "postgres", Ping: d.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -43,7 +49,7 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 		Logger: slog.Default(),
 	})
 	if withWorker {
-		w, err := startWorker(cfg, svc, *withScheduler)
+		w, err := startWorker(cfg, services{ledger: svc, clearance: clr}, *withScheduler)
 		if err != nil {
 			return err
 		}

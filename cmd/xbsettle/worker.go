@@ -12,6 +12,7 @@ import (
 
 	"github.com/xbsettle/xbsettle/internal/config"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // work: xbsettle worker. It runs until SIGINT or SIGTERM.
@@ -28,7 +29,11 @@ func work(ctx context.Context, cfg config.Config, args []string) error {
 	defer d.Close()
 	client := asynq.NewClient(redisOpt(cfg))
 	defer client.Close()
-	w, err := startWorker(cfg, ledger.NewService(d, ledger.NewTaskScheduler(client)), *withScheduler)
+	clr, err := clearance.NewService(d, []byte(cfg.SecretKey), clearance.NewTaskScheduler(client))
+	if err != nil {
+		return err
+	}
+	w, err := startWorker(cfg, services{ledger: ledger.NewService(d, ledger.NewTaskScheduler(client)), clearance: clr}, *withScheduler)
 	if err != nil {
 		return err
 	}
@@ -45,14 +50,20 @@ type worker struct {
 	sched *asynq.Scheduler
 }
 
+// services are the domain services whose tasks the worker runs.
+type services struct {
+	ledger    *ledger.Service
+	clearance *clearance.Service
+}
+
 // startWorker starts the task handlers of every domain package and, with
 // withScheduler, their periodic tasks. Asynq delivers at least once; the
 // handlers are idempotent in PostgreSQL.
-func startWorker(cfg config.Config, svc *ledger.Service, withScheduler bool) (*worker, error) {
+func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, error) {
 	log := asynqLogger{}
 	srv := asynq.NewServer(redisOpt(cfg), asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          map[string]int{ledger.QueueName: 1},
+		Queues:          map[string]int{ledger.QueueName: 1, clearance.QueueName: 1},
 		ShutdownTimeout: cfg.ShutdownIn,
 		Logger:          log,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
@@ -60,7 +71,8 @@ func startWorker(cfg config.Config, svc *ledger.Service, withScheduler bool) (*w
 		}),
 	})
 	mux := asynq.NewServeMux()
-	ledger.RegisterTasks(mux, svc)
+	ledger.RegisterTasks(mux, svc.ledger)
+	clearance.RegisterTasks(mux, svc.clearance)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -69,7 +81,7 @@ func startWorker(cfg config.Config, svc *ledger.Service, withScheduler bool) (*w
 		return w, nil
 	}
 	w.sched = asynq.NewScheduler(redisOpt(cfg), &asynq.SchedulerOpts{Location: time.UTC, Logger: log})
-	for _, p := range ledger.PeriodicTasks() {
+	for _, p := range append(ledger.PeriodicTasks(), clearance.PeriodicTasks()...) {
 		if _, err := w.sched.Register(p.Cronspec, p.Task, p.Opts...); err != nil {
 			w.stop()
 			return nil, fmt.Errorf("schedule %s: %w", p.Task.Type(), err)
@@ -80,7 +92,7 @@ func startWorker(cfg config.Config, svc *ledger.Service, withScheduler bool) (*w
 		w.stop()
 		return nil, fmt.Errorf("start scheduler: %w", err)
 	}
-	slog.Info("worker started", "queues", []string{ledger.QueueName}, "scheduler", withScheduler)
+	slog.Info("worker started", "queues", []string{ledger.QueueName, clearance.QueueName}, "scheduler", withScheduler)
 	return w, nil
 }
 

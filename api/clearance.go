@@ -1,0 +1,232 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/xbsettle/xbsettle/internal/apperr"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
+)
+
+// maxDocumentsBody caps a clearance POST: a batch of 1000 documents or a
+// CEB message of 100 heads with their lines.
+const maxDocumentsBody = 8 << 20
+
+var errChainNotFound = clearance.ErrChainNotFound
+
+// clearanceRoutes registers the clearance endpoints. Who may submit what is
+// decided per document (mayDeclare); reads check the parties (mayRead).
+func (s *Server) clearanceRoutes() {
+	e := s.echo
+	declarants := func(roles ...Role) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, allow(append(roles, RoleAdmin)...)}
+	}
+	e.POST("/v1/orders", s.postDocuments(clearance.KindOrder), declarants(RolePlatform)...)
+	e.POST("/v1/payments", s.postDocuments(clearance.KindPayment), declarants(RolePaymentInstitution)...)
+	e.POST("/v1/waybills", s.postDocuments(clearance.KindWaybill), declarants(RoleCarrier)...)
+	e.POST("/v1/inventories", s.postDocuments(clearance.KindInventory), declarants(RolePlatform)...)
+	e.POST("/v1/cancellations", s.postDocuments(clearance.KindCancellation), declarants(RolePlatform)...)
+	e.POST("/v1/returns", s.postDocuments(clearance.KindReturn), declarants(RolePlatform)...)
+	e.POST("/v1/documents/batch", s.postDocumentBatch, declarants(RolePlatform, RolePaymentInstitution, RoleCarrier)...)
+	e.GET("/v1/chains/:ebpCode/:orderNo", s.getChain, s.authenticate)
+	e.GET("/v1/documents/:id", s.getDocument, s.authenticate)
+}
+
+// postDocuments: POST /v1/orders and its siblings. A JSON body is one
+// document; an XML body (application/xml) is a CEB message of up to 100,
+// stored all or nothing.
+func (s *Server) postDocuments(kind clearance.Kind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		raw, media, err := readDocumentsBody(c)
+		if err != nil {
+			return err
+		}
+		var docs []clearance.Document
+		switch media {
+		case echo.MIMEApplicationJSON:
+			d, err := clearance.DecodeJSON(raw, kind)
+			if err != nil {
+				return err
+			}
+			docs = []clearance.Document{d}
+		default:
+			msg, err := clearance.DecodeXML(bytes.NewReader(raw), kind)
+			if err != nil {
+				return err
+			}
+			docs = msg.Documents
+		}
+		return s.storeDocuments(c, docs, media == echo.MIMEApplicationJSON)
+	}
+}
+
+// batchDocumentsInput is the body of POST /v1/documents/batch.
+type batchDocumentsInput struct {
+	Documents []json.RawMessage `json:"documents"`
+}
+
+// postDocumentBatch: POST /v1/documents/batch. Every document names its
+// "type"; the batch is stored all or nothing, and a refusal lists every
+// bad field of every document as documents[i].field.
+func (s *Server) postDocumentBatch(c echo.Context) error {
+	var in batchDocumentsInput
+	if err := decodeBody(c, &in, maxDocumentsBody, false); err != nil {
+		return err
+	}
+	switch n := len(in.Documents); {
+	case n == 0:
+		var f fields
+		f.add("documents", "REQUIRED", "send at least one document")
+		return f.err()
+	case n > clearance.MaxBatch:
+		return errBatchTooLarge.With("a batch has at most %d documents, got %d", clearance.MaxBatch, n)
+	}
+	docs := make([]clearance.Document, len(in.Documents))
+	var bad []apperr.FieldError
+	for i, raw := range in.Documents {
+		d, err := clearance.DecodeJSON(raw, "")
+		var ve *clearance.ValidationError
+		var de *clearance.DecodeError
+		switch {
+		case errors.As(err, &ve):
+			bad = append(bad, fieldErrors(ve.Prefix(indexed("documents", i)+"."))...)
+		case errors.As(err, &de):
+			bad = append(bad, apperr.FieldError{Field: indexed("documents", i), Code: "TYPE_INVALID", Message: "a document is a JSON object"})
+		case err != nil:
+			return err
+		}
+		docs[i] = d
+	}
+	if len(bad) > 0 {
+		return apperr.Invalid(bad)
+	}
+	return s.storeDocuments(c, docs, false)
+}
+
+// storeDocuments checks the caller may declare every document and stores
+// them. single answers the document itself, else {"documents": [...]}.
+func (s *Server) storeDocuments(c echo.Context, docs []clearance.Document, single bool) error {
+	p := principal(c)
+	for i, d := range docs {
+		if !mayDeclare(p, d) {
+			return errForbidden.With("documents[%d]: a %s key of %q may not declare this %s (it must name the key's tenant as its %s)",
+				i, p.Role, p.Tenant, d.Header().Message.Name(), declarantField(d))
+		}
+	}
+	stored, err := s.clearance.Submit(c.Request().Context(), clearance.Submitter{By: p.KeyID.String(), Tenant: p.Tenant}, docs)
+	if err != nil {
+		return err
+	}
+	views := make([]documentView, len(stored))
+	replayed := true
+	for i, st := range stored {
+		if views[i], err = s.storedView(c, st); err != nil {
+			return err
+		}
+		replayed = replayed && st.Replayed
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+	}
+	if single {
+		return c.JSON(status, views[0])
+	}
+	return c.JSON(status, map[string]any{"documents": views})
+}
+
+// storedView is the answer for one stored document: a new version is
+// declared (receipt 2) until its chain is matched; a replay is answered as
+// it stands now.
+func (s *Server) storedView(c echo.Context, st clearance.Stored) (documentView, error) {
+	if st.Replayed {
+		v, err := s.clearance.Document(c.Request().Context(), st.ID)
+		if err != nil {
+			return documentView{}, err
+		}
+		out := viewOfDocument(v)
+		out.Replayed = true
+		return out, nil
+	}
+	body, err := json.Marshal(st.Document)
+	if err != nil {
+		return documentView{}, fmt.Errorf("encode stored document: %w", err)
+	}
+	h := st.Document.Header()
+	v := clearance.DocumentView{ID: st.ID, Kind: st.Document.Kind(), Message: h.Message, GUID: h.GUID, AppType: h.AppType,
+		AppTime: h.AppTime, Body: body, InForce: true,
+		Receipt: clearance.Receipt{Document: st.Document.Kind(), Status: clearance.ReceiptDeclared, Rules: []clearance.RuleCode{}}}
+	if !st.Parked {
+		v.Chain = &st.Chain
+	}
+	return viewOfDocument(v), nil
+}
+
+// getChain: GET /v1/chains/{ebpCode}/{orderNo}. A chain is readable by
+// every party its documents name, by fx_bureau and by admin; anyone else
+// is answered 404, like a chain that does not exist.
+func (s *Server) getChain(c echo.Context) error {
+	key := clearance.ChainKey{EbpCode: c.Param("ebpCode"), OrderNo: c.Param("orderNo")}
+	v, err := s.clearance.Chain(c.Request().Context(), key)
+	if err != nil {
+		return err
+	}
+	if p := principal(c); !seesEverything(p) && !slices.Contains(v.Parties, p.Tenant) {
+		return errChainNotFound.With("no chain %s/%s", key.EbpCode, key.OrderNo)
+	}
+	out, err := viewOfChain(v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// getDocument: GET /v1/documents/{id}, for its submitter's tenant, fx_bureau
+// and admin.
+func (s *Server) getDocument(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return clearance.ErrDocumentNotFound.With("no document %q", c.Param("id"))
+	}
+	v, err := s.clearance.Document(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if p := principal(c); !seesEverything(p) && (p.Tenant == "" || p.Tenant != v.SubmitterTenant) {
+		return clearance.ErrDocumentNotFound.With("no document %s", id)
+	}
+	return c.JSON(http.StatusOK, viewOfDocument(v))
+}
+
+// readDocumentsBody reads a clearance POST body (capped) and its media type:
+// application/json, or application/xml (text/xml too) for a CEB message.
+func readDocumentsBody(c echo.Context) ([]byte, string, error) {
+	r := c.Request()
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	switch {
+	case err != nil:
+		return nil, "", errUnsupportedMedia.With("send Content-Type: application/json or application/xml")
+	case mt == "text/xml":
+		mt = echo.MIMEApplicationXML
+	case mt != echo.MIMEApplicationJSON && mt != echo.MIMEApplicationXML:
+		return nil, "", errUnsupportedMedia.With("send Content-Type: application/json or application/xml, not %s", mt)
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxDocumentsBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, "", errBodyTooLarge.With("the body exceeds %d bytes", maxDocumentsBody)
+		}
+		return nil, "", fmt.Errorf("read request body: %w", err)
+	}
+	return raw, mt, nil
+}
