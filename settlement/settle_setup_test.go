@@ -30,10 +30,10 @@ func settleSetup(t testing.TB, opts ...Option) *settleBundle {
 // chain is a trade_chains row as clearance writes it for a verified chain.
 type chain struct {
 	ebp, order, ebc, payCode, ptx string
-	direction, currency          string
-	amount                       string
-	goods, tax                   string // default: amount and 0
-	unverified                   bool
+	direction, currency           string
+	amount                        string
+	goods, tax                    string // default: amount and 0
+	unverified                    bool
 }
 
 // seedChains writes trade chains the way clearance does, in one statement.

@@ -169,7 +169,8 @@ func readItems(ctx context.Context, q querier, tenant string, instruction uuid.U
 	return items, nil
 }
 
-// readHistory fills in every item's events, oldest first.
+// readHistory fills in every item's events, oldest first; events of the
+// same instant come in the order of the statuses.
 func readHistory(ctx context.Context, q querier, tenant string, items []Item) error {
 	if len(items) == 0 {
 		return nil
@@ -187,7 +188,9 @@ func readHistory(ctx context.Context, q querier, tenant string, items []Item) er
 		At     time.Time      `db:"at"`
 	}
 	if err := q.SelectContext(ctx, &rows, `SELECT item_id, from_status, to_status, codes, at FROM settlement_item_events
-		WHERE tenant_id = $1 AND item_id = ANY($2) ORDER BY at, item_id`, tenant, pq.Array(ids)); err != nil {
+		WHERE tenant_id = $1 AND item_id = ANY($2)
+		ORDER BY item_id, at, array_position(ARRAY['accepted', 'verified', 'rejected', 'held', 'posted', 'batched', 'settled'], to_status)`,
+		tenant, pq.Array(ids)); err != nil {
 		return fmt.Errorf("read item history: %w", err)
 	}
 	for _, r := range rows {
