@@ -56,6 +56,10 @@ var statusByCode = map[string]int{
 	"HOLD_NOT_FOUND":     http.StatusNotFound,
 	"CHAIN_NOT_FOUND":    http.StatusNotFound,
 	"DOCUMENT_NOT_FOUND": http.StatusNotFound,
+	// 404, settlement.
+	"FX_RATE_NOT_FOUND":    http.StatusNotFound,
+	"QUOTE_NOT_FOUND":      http.StatusNotFound,
+	"SETTLEMENT_NOT_FOUND": http.StatusNotFound,
 	// 405, 413, 415: transport.
 	"METHOD_NOT_ALLOWED":     http.StatusMethodNotAllowed,
 	"BODY_TOO_LARGE":         http.StatusRequestEntityTooLarge,
@@ -69,6 +73,8 @@ var statusByCode = map[string]int{
 	"HOLD_NOT_DUE":             http.StatusConflict, // only the expiry task meets it
 	"DOCUMENT_CONFLICT":        http.StatusConflict,
 	"CHAIN_DIRECTION_CONFLICT": http.StatusConflict,
+	// 409, settlement: an account of a chart code exists with another currency or kind.
+	"SETTLEMENT_ACCOUNT_MISMATCH": http.StatusConflict,
 	// 422: well-formed, but it breaks a rule; nothing was written.
 	"VALIDATION_FAILED":        http.StatusUnprocessableEntity,
 	"BATCH_TOO_LARGE":          http.StatusUnprocessableEntity,
@@ -84,6 +90,19 @@ var statusByCode = map[string]int{
 	"HOLD_PARTIAL_UNSUPPORTED": http.StatusUnprocessableEntity,
 	"NOT_REVERSIBLE":           http.StatusUnprocessableEntity,
 	"EFFECTIVE_AT_IN_FUTURE":   http.StatusUnprocessableEntity,
+	// 422, FX and settlement (docs/fx.md, docs/settlement.md).
+	"QUOTE_EXPIRED":                   http.StatusUnprocessableEntity,
+	"FX_RATE_STALE":                   http.StatusUnprocessableEntity,
+	"FX_PAIR_INVALID":                 http.StatusUnprocessableEntity,
+	"FX_PAIR_MISMATCH":                http.StatusUnprocessableEntity,
+	"FX_SIDE_INVALID":                 http.StatusUnprocessableEntity,
+	"FX_RATE_INVALID":                 http.StatusUnprocessableEntity,
+	"FX_AMOUNT_INVALID":               http.StatusUnprocessableEntity,
+	"FX_AMOUNT_TOO_SMALL":             http.StatusUnprocessableEntity,
+	"FX_FLOW_MISMATCH":                http.StatusUnprocessableEntity,
+	"FEE_TOO_LARGE":                   http.StatusUnprocessableEntity,
+	"SETTLEMENT_ACCOUNT_CODE_INVALID": http.StatusUnprocessableEntity,
+	"RECONCILIATION_TOO_LARGE":        http.StatusUnprocessableEntity,
 	// 5xx: ours.
 	"INTERNAL":    http.StatusInternalServerError,
 	"UNAVAILABLE": http.StatusServiceUnavailable,

@@ -13,13 +13,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ledgerCodes reads the codes of the ledger's errors from its source, so a
-// code added there fails these tests until it is mapped and documented.
-func ledgerCodes(t *testing.T) []string {
+// domainCodes reads the codes of a domain package's errors from its
+// source, so a code added there fails these tests until it is mapped and
+// documented.
+func domainCodes(t *testing.T, path string, atLeast int) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../ledger/errors.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
-		t.Fatalf("parse ledger/errors.go: %v", err)
+		t.Fatalf("parse %s: %v", path, err)
 	}
 	var codes []string
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -35,18 +36,20 @@ func ledgerCodes(t *testing.T) []string {
 		}
 		return true
 	})
-	if len(codes) < 15 {
-		t.Fatalf("found only %d codes in ledger/errors.go", len(codes))
+	if len(codes) < atLeast {
+		t.Fatalf("found only %d codes in %s", len(codes), path)
 	}
 	return codes
 }
 
-// TestEveryDomainCodeIsMapped: every ledger code has an explicit status.
+// TestEveryDomainCodeIsMapped: every ledger and settlement code has an
+// explicit status.
 func TestEveryDomainCodeIsMapped(t *testing.T) {
 	t.Parallel()
-	for _, code := range ledgerCodes(t) {
+	codes := append(domainCodes(t, "../ledger/errors.go", 15), domainCodes(t, "../settlement/errors.go", 15)...)
+	for _, code := range codes {
 		if _, ok := statusByCode[code]; !ok {
-			t.Errorf("ledger code %s has no status in api/errors.go", code)
+			t.Errorf("domain code %s has no status in api/errors.go", code)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
@@ -27,7 +28,11 @@ type Deps struct {
 	Ledger *ledger.Service
 	// Clearance stores customs documents and answers chains.
 	Clearance *clearance.Service
-	Keys      *KeyStore
+	// FX loads rates and gives quotes; Settlement takes settlement
+	// instructions and answers batches, reports and reconciliations.
+	FX         *settlement.FX
+	Settlement *settlement.Service
+	Keys       *KeyStore
 	// Checks are the readiness probes of GET /readyz (PostgreSQL, Redis).
 	Checks []Check
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -44,6 +49,8 @@ type Server struct {
 	http      *http.Server
 	ledger    *ledger.Service
 	clearance *clearance.Service
+	fx        *settlement.FX
+	settle    *settlement.Service
 	keys      *KeyStore
 	checks    []Check
 	log       *slog.Logger
@@ -65,7 +72,7 @@ func New(d Deps) *Server {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{ledger: d.Ledger, clearance: d.Clearance, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
+	s := &Server{ledger: d.Ledger, clearance: d.Clearance, fx: d.FX, settle: d.Settlement, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
 		metrics: newHTTPMetrics(reg)}
 
 	e := echo.New()
@@ -124,6 +131,7 @@ func (s *Server) routes(metrics http.Handler) {
 	e.GET("/v1/audit/verify", s.verifyAudit, ledgerUser...)
 
 	s.clearanceRoutes()
+	s.settlementRoutes()
 }
 
 // Echo is the underlying router, for tests and for mounting extra routes.

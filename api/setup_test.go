@@ -10,14 +10,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/testenv"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // bundle is one test's API on a fresh database, with keys of each kind.
@@ -26,9 +30,15 @@ type bundle struct {
 	db     *sqlx.DB
 	svc    *ledger.Service
 	keys   *api.KeyStore
-	server *api.Server
-	url    string
-	client *http.Client
+	clr    *clearance.Service
+	fx     *settlement.FX
+	settle *settlement.Service
+	redis  asynq.RedisClientOpt // the test's own Redis database, where tasks are enqueued
+
+	workers sync.Once // startWorkers
+	server  *api.Server
+	url     string
+	client  *http.Client
 
 	admin    string // admin key without a tenant
 	pi       string // payment_institution of tenant "T1"
@@ -45,10 +55,23 @@ func setup(t testing.TB) *bundle {
 	rdb := redis.NewClient(&redis.Options{Addr: ropt.Addr, DB: ropt.DB})
 	t.Cleanup(func() { rdb.Close() })
 
-	b := &bundle{t: t, db: db, svc: ledger.NewService(db, nil), keys: api.NewKeyStore(db)}
+	b := &bundle{t: t, db: db, svc: ledger.NewService(db, nil), keys: api.NewKeyStore(db), redis: ropt}
+	client := asynq.NewClient(ropt)
+	t.Cleanup(func() { client.Close() })
+	var err error
+	if b.clr, err = clearance.NewService(db, []byte("api-test-secret-key-0123456789abcdef"), clearance.NewTaskScheduler(client)); err != nil {
+		t.Fatal(err)
+	}
+	if b.fx, err = settlement.NewFX(db); err != nil {
+		t.Fatal(err)
+	}
+	b.settle = settlement.NewService(db, b.svc, b.fx, settlement.WithEnqueuer(settlement.NewTaskEnqueuer(client)))
 	b.server = api.New(api.Deps{
-		Ledger: b.svc,
-		Keys:   b.keys,
+		Ledger:     b.svc,
+		Clearance:  b.clr,
+		FX:         b.fx,
+		Settlement: b.settle,
+		Keys:       b.keys,
 		Checks: []api.Check{
 			{Name: "postgres", Ping: db.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
