@@ -38,10 +38,16 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 	if err != nil {
 		return err
 	}
+	fx, set, err := newSettlement(d, svc, client, cfg)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
-		Ledger:    svc,
-		Clearance: clr,
-		Keys:      api.NewKeyStore(d),
+		Ledger:     svc,
+		Clearance:  clr,
+		FX:         fx,
+		Settlement: set,
+		Keys:       api.NewKeyStore(d),
 		Checks: []api.Check{
 			{Name: "postgres", Ping: d.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -49,7 +55,7 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 		Logger: slog.Default(),
 	})
 	if withWorker {
-		w, err := startWorker(cfg, services{ledger: svc, clearance: clr}, *withScheduler)
+		w, err := startWorker(cfg, services{ledger: svc, clearance: clr, settlement: set}, *withScheduler)
 		if err != nil {
 			return err
 		}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/xbsettle/xbsettle/internal/config"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
@@ -33,7 +35,12 @@ func work(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := startWorker(cfg, services{ledger: ledger.NewService(d, ledger.NewTaskScheduler(client)), clearance: clr}, *withScheduler)
+	led := ledger.NewService(d, ledger.NewTaskScheduler(client))
+	_, set, err := newSettlement(d, led, client, cfg)
+	if err != nil {
+		return err
+	}
+	w, err := startWorker(cfg, services{ledger: led, clearance: clr, settlement: set}, *withScheduler)
 	if err != nil {
 		return err
 	}
@@ -52,8 +59,9 @@ type worker struct {
 
 // services are the domain services whose tasks the worker runs.
 type services struct {
-	ledger    *ledger.Service
-	clearance *clearance.Service
+	ledger     *ledger.Service
+	clearance  *clearance.Service
+	settlement *settlement.Service
 }
 
 // startWorker starts the task handlers of every domain package and, with
@@ -63,7 +71,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	log := asynqLogger{}
 	srv := asynq.NewServer(redisOpt(cfg), asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          map[string]int{ledger.QueueName: 1, clearance.QueueName: 1},
+		Queues:          map[string]int{ledger.QueueName: 1, clearance.QueueName: 1, settlement.QueueName: 1},
 		ShutdownTimeout: cfg.ShutdownIn,
 		Logger:          log,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
@@ -73,6 +81,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	mux := asynq.NewServeMux()
 	ledger.RegisterTasks(mux, svc.ledger)
 	clearance.RegisterTasks(mux, svc.clearance)
+	settlement.RegisterTasks(mux, svc.settlement)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -81,7 +90,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 		return w, nil
 	}
 	w.sched = asynq.NewScheduler(redisOpt(cfg), &asynq.SchedulerOpts{Location: time.UTC, Logger: log})
-	for _, p := range append(ledger.PeriodicTasks(), clearance.PeriodicTasks()...) {
+	for _, p := range slices.Concat(ledger.PeriodicTasks(), clearance.PeriodicTasks(), settlement.PeriodicTasks()) {
 		if _, err := w.sched.Register(p.Cronspec, p.Task, p.Opts...); err != nil {
 			w.stop()
 			return nil, fmt.Errorf("schedule %s: %w", p.Task.Type(), err)
@@ -92,7 +101,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 		w.stop()
 		return nil, fmt.Errorf("start scheduler: %w", err)
 	}
-	slog.Info("worker started", "queues", []string{ledger.QueueName, clearance.QueueName}, "scheduler", withScheduler)
+	slog.Info("worker started", "queues", []string{ledger.QueueName, clearance.QueueName, settlement.QueueName}, "scheduler", withScheduler)
 	return w, nil
 }
 

@@ -21,6 +21,7 @@ type Config struct {
 	Concurrency int           // XBS_WORKER_CONCURRENCY: Asynq workers per process
 	ShutdownIn  time.Duration // XBS_SHUTDOWN_TIMEOUT: how long in-flight requests may take to finish
 	SecretKey   string        // XBS_SECRET_KEY: keys the hashes of personal ID numbers
+	Cutoff      string        // XBS_CUTOFF: the daily settlement cut-off, HH:MM Beijing time
 }
 
 // FromEnv reads the configuration, applying defaults for what is unset.
@@ -30,6 +31,7 @@ func FromEnv() (Config, error) {
 		RedisAddr:   env("XBS_REDIS_ADDR", "127.0.0.1:63799"),
 		HTTPAddr:    env("XBS_HTTP_ADDR", "127.0.0.1:8080"),
 		SecretKey:   env("XBS_SECRET_KEY", "xbsettle-development-secret-change-me!"),
+		Cutoff:      env("XBS_CUTOFF", "23:00"),
 	}
 	var err error
 	if c.RedisDB, err = envInt("XBS_REDIS_DB", 0); err != nil {
@@ -46,6 +48,9 @@ func FromEnv() (Config, error) {
 	}
 	if len(c.SecretKey) < 32 {
 		return c, fmt.Errorf("XBS_SECRET_KEY: want at least 32 bytes, got %d", len(c.SecretKey))
+	}
+	if _, err := time.Parse("15:04", c.Cutoff); err != nil || len(c.Cutoff) != 5 {
+		return c, fmt.Errorf("XBS_CUTOFF: want HH:MM (Beijing time), such as 23:00, got %q", c.Cutoff)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("XBS_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("XBS_LOG_LEVEL: %w", err)
