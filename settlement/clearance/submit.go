@@ -3,7 +3,6 @@ package clearance
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -83,7 +82,7 @@ func (s *Service) newRow(d Document, by Submitter) (*docRow, error) {
 	if err := SealPersonalIDs(d, s.key); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(d)
+	body, err := EncodeStored(d)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s %s: %w", d.Kind(), d.Header().GUID, err)
 	}
