@@ -204,3 +204,32 @@ func TestDirectionConflict(t *testing.T) {
 		t.Fatalf("export receipt on an import chain: %v", err)
 	}
 }
+
+// TestDeleteTakesADocumentOut: a later version with appType 3 removes the
+// payment from a verified chain: incomplete again, out of the trades, its
+// quota given back; the receipt of the deleted version says accepted.
+func TestDeleteTakesADocumentOut(t *testing.T) {
+	t.Parallel()
+	b := storeSetup(t).withTasks()
+	o, p, w, i := chainDocs(t, "DEL1", 9001)
+	b.submit(o, p, w, i)
+	del := *p
+	del.AppType, del.AppTime = AppDelete, p.AppTime.Add(time.Hour)
+	st := b.submit(&del)[0]
+	v := b.chain(ChainKey{ebp, "DEL1"})
+	if got := verdictOf(t, v); got.Status != StatusIncomplete || !slices.Equal(got.Missing, []Kind{KindPayment}) {
+		t.Fatalf("after the delete: %s", v.Verdict)
+	}
+	var status, reason, quota string
+	if err := b.db.QueryRow(`SELECT t.status, t.reason, q.state FROM trade_chains t JOIN clearance_quota_uses q USING (tenant_id, order_no)
+		WHERE t.tenant_id = $1 AND t.order_no = $2`, ebp, "DEL1").Scan(&status, &reason, &quota); err != nil {
+		t.Fatal(err)
+	}
+	if status != "unverified" || reason != "INCOMPLETE" || quota != "released" {
+		t.Fatalf("trade %s %s, quota %s", status, reason, quota)
+	}
+	dv, err := b.svc.Document(b.ctx, st.ID)
+	if err != nil || !dv.InForce || dv.Receipt.Status != ReceiptAccepted {
+		t.Fatalf("deleted version's view %+v %v", dv, err)
+	}
+}

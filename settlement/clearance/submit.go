@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -72,7 +73,8 @@ func (s *Service) Submit(ctx context.Context, by Submitter, docs []Document) ([]
 		orderNos[i] = r.OrderNo
 	}
 	if err := s.AttachWaybills(ctx, orderNos); err != nil {
-		return nil, err
+		// The documents are stored; the sweeper attaches what this missed.
+		slog.WarnContext(ctx, "attach parked waybills after a submit; the sweeper will retry", "err", err)
 	}
 	return out, nil
 }

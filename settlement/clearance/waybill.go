@@ -3,6 +3,7 @@ package clearance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -236,11 +237,13 @@ func (s *Service) AttachWaybills(ctx context.Context, orderNos []string) error {
 				attach = append(attach, r)
 			}
 		}
-		if err := lockChains(ctx, tx, attach); err != nil {
+		if err := lockChains(ctx, tx, attach); errors.Is(err, ErrChainDirection) {
 			// A waybill of the other direction stays parked; an operator
-			// sees it in the logs and the sweeper's count.
+			// sees it in the logs.
 			slog.WarnContext(ctx, "parked waybills not attached", "err", err)
 			return nil
+		} else if err != nil {
+			return err
 		}
 		ids := make([]uuid.UUID, len(attach)) // before a replay renames a row
 		for i, r := range attach {
