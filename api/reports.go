@@ -79,9 +79,8 @@ func (s *Server) transactionReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var f fields
-	after := parseCursor(cursor, &f)
-	if err := f.err(); err != nil {
+	after, err := parseCursor(cursor)
+	if err != nil {
 		return err
 	}
 	ctx, a := c.Request().Context(), actor(c)

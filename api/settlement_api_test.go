@@ -128,11 +128,13 @@ func TestSubmitSettlementAPI(t *testing.T) {
 	if !hasField(p, "date", "DATE_IN_FUTURE") {
 		t.Fatalf("cut-off of tomorrow: %s", fieldList(p))
 	}
-	p = wantProblem(t, b.do(req{method: "GET", path: "/v1/settlement-batches?currency=XYZ&cursor=zz", key: b.pi}),
+	p = wantProblem(t, b.do(req{method: "GET", path: "/v1/settlement-batches?currency=XYZ&date=16-03-2026", key: b.pi}),
 		http.StatusUnprocessableEntity, "VALIDATION_FAILED")
-	if !hasField(p, "currency", "CURRENCY_INVALID") || !hasField(p, "cursor", "BAD_CURSOR") {
+	if !hasField(p, "currency", "CURRENCY_INVALID") || !hasField(p, "date", "DATE_INVALID") {
 		t.Fatalf("batch list filters: %s", fieldList(p))
 	}
+	wantProblem(t, b.do(req{method: "GET", path: "/v1/settlement-batches?cursor=zz", key: b.pi}), http.StatusBadRequest, "BAD_CURSOR")
+	wantProblem(t, b.do(req{method: "GET", path: "/v1/reports/transactions?date=2026-03-16&cursor=zz", key: b.pi}), http.StatusBadRequest, "BAD_CURSOR")
 }
 
 // TestReportsAPI: the day's statement and 逐笔 report in both formats; the

@@ -137,8 +137,11 @@ func (s *Server) listBatches(c echo.Context) error {
 		filter.ValueDate = parseDate(d, "date", &f)
 	}
 	filter.Currency = parseCurrency(c.QueryParam("currency"), "currency", &f)
-	after := parseCursor(cursor, &f)
 	if err := f.err(); err != nil {
+		return err
+	}
+	after, err := parseCursor(cursor)
+	if err != nil {
 		return err
 	}
 	batches, err := s.settle.Batches(c.Request().Context(), actor(c).Tenant, filter, after, limit+1)
@@ -154,15 +157,16 @@ func (s *Server) listBatches(c echo.Context) error {
 }
 
 // parseCursor reads a cursor that is the last id of the previous page.
-func parseCursor(cursor string, f *fields) uuid.UUID {
+// Errors: BAD_CURSOR.
+func parseCursor(cursor string) (uuid.UUID, error) {
 	if cursor == "" {
-		return uuid.Nil
+		return uuid.Nil, nil
 	}
 	id, err := uuid.Parse(cursor)
 	if err != nil {
-		f.add("cursor", "BAD_CURSOR", "the cursor is not one this list returned")
+		return uuid.Nil, ledger.ErrBadCursor.With("the cursor %q is not one this list returned", cursor)
 	}
-	return id
+	return id, nil
 }
 
 // runCutoff: POST /v1/settlement-batches/cutoff?date= (admin). Closes the
