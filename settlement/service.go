@@ -88,9 +88,6 @@ func NewService(db *sqlx.DB, led *ledger.Service, fx *FX, opts ...Option) *Servi
 // clock is now at the database's precision.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Cutoff is the daily cut-off the service closes batches at.
-func (s *Service) Cutoff() Cutoff { return s.cutoff }
-
 // Submit stores an instruction with all its items accepted and its outbox
 // row, in one transaction, then hands it to the enqueuer; a failed enqueue
 // is only logged, since the sweeper finds the outbox row. A replay of an
