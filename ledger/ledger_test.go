@@ -365,3 +365,23 @@ func TestConcurrentIdempotentPostsWriteOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayAnsweredEvenWhenItWouldNowBeRefused: a replay returns the first
+// result although posting it again would overdraw the account.
+func TestReplayAnsweredEvenWhenItWouldNowBeRefused(t *testing.T) {
+	bothPaths(t, func(t *testing.T, b *bundle) {
+		src := b.account("src", "CNY", Asset)
+		w := b.account("w", "CNY", Liability, DebitsMustNotExceedCredits)
+		sink := b.account("sink", "CNY", Asset)
+		b.post(transfer("fund", src.ID, w.ID, "5.00"))
+		first := b.post(transfer("spend", w.ID, sink.ID, "5.00"))
+		again, replayed, err := b.svc.Post(b.ctx, b.actor, transfer("spend", w.ID, sink.ID, "5.00"))
+		if err != nil || !replayed || again.ID != first.ID {
+			t.Fatalf("replay of a spend that would now overdraw: %v replayed=%v err=%v", again.ID, replayed, err)
+		}
+		res := b.svc.PostBatch(b.ctx, b.actor, []EntryRequest{transfer("spend", w.ID, sink.ID, "5.00"), transfer("more", w.ID, sink.ID, "0.01")})
+		if !res[0].Replayed || res[0].Entry.ID != first.ID || !errors.Is(res[1].Err, ErrInsufficientFunds) {
+			t.Fatalf("batch: %+v", res)
+		}
+	})
+}

@@ -125,9 +125,8 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 				}
 			case op == 6 && len(sent) > 0:
 				_, replayed, err := svc.Post(ctx, actor, rapid.SampledFrom(sent).Draw(rt, "replay"))
-				expect(err)
-				if err == nil && !replayed {
-					rt.Fatal("a repeated request posted again")
+				if err != nil || !replayed {
+					rt.Fatalf("a repeated request was not answered as a replay: replayed %v, err %v", replayed, err)
 				}
 			}
 			checkInvariants(rt, db, actor.Tenant)

@@ -221,11 +221,16 @@ func (s *Service) newDraft(now time.Time, kind EntryKind, target *uuid.UUID, req
 	return &draft{entry: e, requestHash: fingerprint(kind, target, req)}, nil
 }
 
+// errMaybeReplay sends a transaction that skipped the key lookup round again
+// with it, because one of its entries was refused and may be a replay.
+var errMaybeReplay = errors.New("ledger: a refused entry may be a replay")
+
 // postTx answers replays from the database, checks the fresh drafts against
 // the locked accounts in order and writes those that hold. pre carries
 // errors found before the transaction; a nil draft has one. Without
-// lookupKeys it takes every key for new, and a taken one makes the write
-// come back short (errRaced) so that the retry looks them up.
+// lookupKeys it takes every key for new: a taken one makes the write come
+// back short (errRaced), and a refused entry returns errMaybeReplay, so that
+// the retry looks the keys up.
 func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*draft, pre []Result, lookupKeys bool) ([]Result, error) {
 	results := append([]Result(nil), pre...)
 	known := map[string]keyRow{}
@@ -285,6 +290,11 @@ func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*
 	for _, d := range fresh {
 		i := firstOfKey[d.entry.IdempotencyKey]
 		if err := bk.apply(&d.entry); err != nil {
+			if !lookupKeys {
+				// A replay must be answered as one even when it would no
+				// longer pass the checks: find out from the keys.
+				return nil, errMaybeReplay
+			}
 			results[i].Err = err
 			continue
 		}
@@ -350,7 +360,7 @@ func (s *Service) tryTx(ctx context.Context, fn func(tx *txn) error) error {
 }
 
 func retryable(err error) bool {
-	if errors.Is(err, errRaced) {
+	if errors.Is(err, errRaced) || errors.Is(err, errMaybeReplay) {
 		return true
 	}
 	var pqErr *pq.Error
