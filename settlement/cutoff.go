@@ -116,15 +116,8 @@ func (s *Service) payOut(ctx context.Context, actor ledger.Actor, batches []Batc
 			return nil, nil, err
 		}
 	}
-	earlier, err := s.postedBefore(ctx, actor.Tenant, "batch_id", refusedOwners(reqs, results, func(i int) uuid.UUID { return batches[i].ID }))
-	if err != nil {
-		return nil, nil, err
-	}
 	for i, r := range results {
 		b := batches[i]
-		if id, ok := earlier[reqs[i].IdempotencyKey]; ok {
-			r = ledger.Result{Entry: ledger.Entry{ID: id}, Replayed: true}
-		}
 		switch {
 		case r.Err == nil:
 			b.PayoutEntryID = &r.Entry.ID

@@ -188,15 +188,8 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 				return err
 			}
 		}
-		earlier, err := s.postedBefore(ctx, ins.TenantID, "item_id", refusedOwners(reqs, results, func(j int) uuid.UUID { return posting[j].ID }))
-		if err != nil {
-			return err
-		}
 		for j, r := range results {
 			it := posting[j]
-			if id, ok := earlier[reqs[j].IdempotencyKey]; ok {
-				r = ledger.Result{Entry: ledger.Entry{ID: id}, Replayed: true}
-			}
 			switch {
 			case r.Err == nil:
 				moves = append(moves, move{id: it.ID, from: Verified, to: Posted, entryID: &r.Entry.ID})
@@ -230,18 +223,6 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 			ins.TenantID, pq.Array(released))
 		return err
 	})
-}
-
-// refusedOwners maps the keys of the posts the ledger refused (for a rule,
-// not a key conflict) to the item or batch each was built for.
-func refusedOwners(reqs []ledger.EntryRequest, results []ledger.Result, owner func(int) uuid.UUID) map[string]uuid.UUID {
-	out := map[string]uuid.UUID{}
-	for j, r := range results {
-		if isDomain(r.Err) && !errors.Is(r.Err, ledger.ErrIdempotencyReused) {
-			out[reqs[j].IdempotencyKey] = owner(j)
-		}
-	}
-	return out
 }
 
 func isDomain(err error) bool {
