@@ -57,72 +57,72 @@ func limitedAccount(b *bundle) (merchant, sink account) {
 // TestNoOverspend: 500 debits of 1.00 from 32 clients against 100.00:
 // exactly 100 pass, the rest are INSUFFICIENT_FUNDS, and 0.00 is left.
 func TestNoOverspend(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	merchant, sink := limitedAccount(b)
-	counts := race(500, 32, func(i int) (int, string) {
-		return outcome(t, b.do(req{method: "POST", path: "/v1/entries", key: b.pi,
-			body: transfer(merchant.ID, sink.ID, "1.00"), headers: []string{"Idempotency-Key", fmt.Sprintf("spend-%d", i)}}))
+	bothLedgerPaths(t, func(t *testing.T, b *bundle) {
+		merchant, sink := limitedAccount(b)
+		counts := race(500, 32, func(i int) (int, string) {
+			return outcome(t, b.do(req{method: "POST", path: "/v1/entries", key: b.pi,
+				body: transfer(merchant.ID, sink.ID, "1.00"), headers: []string{"Idempotency-Key", fmt.Sprintf("spend-%d", i)}}))
+		})
+		want := map[string]int{"201 ": 100, "422 INSUFFICIENT_FUNDS": 400}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Fatalf("answers %v, want %v", counts, want)
+		}
+		if bal := b.balance(b.pi, merchant.ID); bal.Posted != "0.00" || bal.Available != "0.00" || bal.PostedDebits != "100.00" {
+			t.Fatalf("merchant balance %+v", bal)
+		}
+		if bal := b.balance(b.pi, sink.ID); bal.Posted != "100.00" {
+			t.Fatalf("payout balance %+v", bal)
+		}
+		var entries int
+		if err := b.db.Get(&entries, `SELECT count(*) FROM entries WHERE idempotency_key LIKE 'spend-%'`); err != nil || entries != 100 {
+			t.Fatalf("%d spend entries (%v), want 100", entries, err)
+		}
 	})
-	want := map[string]int{"201 ": 100, "422 INSUFFICIENT_FUNDS": 400}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Fatalf("answers %v, want %v", counts, want)
-	}
-	if bal := b.balance(b.pi, merchant.ID); bal.Posted != "0.00" || bal.Available != "0.00" || bal.PostedDebits != "100.00" {
-		t.Fatalf("merchant balance %+v", bal)
-	}
-	if bal := b.balance(b.pi, sink.ID); bal.Posted != "100.00" {
-		t.Fatalf("payout balance %+v", bal)
-	}
-	var entries int
-	if err := b.db.Get(&entries, `SELECT count(*) FROM entries WHERE idempotency_key LIKE 'spend-%'`); err != nil || entries != 100 {
-		t.Fatalf("%d spend entries (%v), want 100", entries, err)
-	}
 }
 
 // TestNoOverspendWithHolds: 500 holds of 1.00 from 32 clients against
 // 100.00: exactly 100 are taken and available is never seen below zero.
 func TestNoOverspendWithHolds(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	merchant, sink := limitedAccount(b)
+	bothLedgerPaths(t, func(t *testing.T, b *bundle) {
+		merchant, sink := limitedAccount(b)
 
-	// A watcher reads the balance all through the race.
-	stop := make(chan struct{})
-	var low atomic.Value
-	var watcher sync.WaitGroup
-	watcher.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+		// A watcher reads the balance all through the race.
+		stop := make(chan struct{})
+		var low atomic.Value
+		var watcher sync.WaitGroup
+		watcher.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := b.do(req{method: "GET", path: "/v1/accounts/" + merchant.ID + "/balance", key: b.pi})
+				var bal balance
+				r.into(t, &bal)
+				if d, err := decimal.NewFromString(bal.Available); err != nil || d.IsNegative() {
+					low.Store(bal.Available)
+				}
 			}
-			r := b.do(req{method: "GET", path: "/v1/accounts/" + merchant.ID + "/balance", key: b.pi})
-			var bal balance
-			r.into(t, &bal)
-			if d, err := decimal.NewFromString(bal.Available); err != nil || d.IsNegative() {
-				low.Store(bal.Available)
-			}
+		})
+		counts := race(500, 32, func(i int) (int, string) {
+			return outcome(t, b.do(req{method: "POST", path: "/v1/holds", key: b.pi,
+				body: transfer(merchant.ID, sink.ID, "1.00"), headers: []string{"Idempotency-Key", fmt.Sprintf("hold-%d", i)}}))
+		})
+		close(stop)
+		watcher.Wait()
+		want := map[string]int{"201 ": 100, "422 INSUFFICIENT_FUNDS": 400}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Fatalf("answers %v, want %v", counts, want)
+		}
+		if v := low.Load(); v != nil {
+			t.Fatalf("available seen at %v", v)
+		}
+		bal := b.balance(b.pi, merchant.ID)
+		if bal.Posted != "100.00" || bal.Available != "0.00" || bal.PendingDebits != "100.00" {
+			t.Fatalf("merchant balance %+v", bal)
 		}
 	})
-	counts := race(500, 32, func(i int) (int, string) {
-		return outcome(t, b.do(req{method: "POST", path: "/v1/holds", key: b.pi,
-			body: transfer(merchant.ID, sink.ID, "1.00"), headers: []string{"Idempotency-Key", fmt.Sprintf("hold-%d", i)}}))
-	})
-	close(stop)
-	watcher.Wait()
-	want := map[string]int{"201 ": 100, "422 INSUFFICIENT_FUNDS": 400}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Fatalf("answers %v, want %v", counts, want)
-	}
-	if v := low.Load(); v != nil {
-		t.Fatalf("available seen at %v", v)
-	}
-	bal := b.balance(b.pi, merchant.ID)
-	if bal.Posted != "100.00" || bal.Available != "0.00" || bal.PendingDebits != "100.00" {
-		t.Fatalf("merchant balance %+v", bal)
-	}
 }
 
 // TestHoldResolvesOnce: a hold raced by posts and voids from many clients
@@ -198,39 +198,39 @@ func TestHoldResolvesOnce(t *testing.T) {
 // make one entry; all get its id, one 201 and 49 replays. The key with
 // another body is a conflict.
 func TestIdempotentConcurrentPosts(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	merchant, sink := limitedAccount(b)
-	body := transfer(merchant.ID, sink.ID, "3.00")
-	body["description"] = "one payout"
-	var mu sync.Mutex
-	ids := map[string]int{}
-	counts := race(50, 50, func(int) (int, string) {
-		r := b.do(req{method: "POST", path: "/v1/entries", key: b.pi, body: body, headers: []string{"Idempotency-Key", "payout-1"}})
-		if r.Status < 300 {
-			var e entry
-			r.into(t, &e)
-			mu.Lock()
-			ids[e.ID]++
-			mu.Unlock()
+	bothLedgerPaths(t, func(t *testing.T, b *bundle) {
+		merchant, sink := limitedAccount(b)
+		body := transfer(merchant.ID, sink.ID, "3.00")
+		body["description"] = "one payout"
+		var mu sync.Mutex
+		ids := map[string]int{}
+		counts := race(50, 50, func(int) (int, string) {
+			r := b.do(req{method: "POST", path: "/v1/entries", key: b.pi, body: body, headers: []string{"Idempotency-Key", "payout-1"}})
+			if r.Status < 300 {
+				var e entry
+				r.into(t, &e)
+				mu.Lock()
+				ids[e.ID]++
+				mu.Unlock()
+			}
+			return outcome(t, r)
+		})
+		if counts["201 "] != 1 || counts["200 "] != 49 || len(ids) != 1 {
+			t.Fatalf("answers %v, ids %v; want one 201, 49 200s and one id", counts, ids)
 		}
-		return outcome(t, r)
+		var n int
+		if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE idempotency_key = 'payout-1'`); err != nil || n != 1 {
+			t.Fatalf("%d entries (%v), want 1", n, err)
+		}
+		if bal := b.balance(b.pi, merchant.ID); bal.Posted != "97.00" {
+			t.Fatalf("merchant balance %+v", bal)
+		}
+		other := transfer(merchant.ID, sink.ID, "4.00")
+		wantProblem(t, b.do(req{method: "POST", path: "/v1/entries", key: b.pi, body: other, headers: []string{"Idempotency-Key", "payout-1"}}),
+			http.StatusConflict, "IDEMPOTENCY_CONFLICT")
+		// The key is the tenant's: another tenant may use it for its own entry.
+		theirs := b.openAccount(b.piOther, "a:CNY", "CNY", "asset")
+		theirs2 := b.openAccount(b.piOther, "b:CNY", "CNY", "liability")
+		b.post(b.piOther, "payout-1", transfer(theirs.ID, theirs2.ID, "1.00"))
 	})
-	if counts["201 "] != 1 || counts["200 "] != 49 || len(ids) != 1 {
-		t.Fatalf("answers %v, ids %v; want one 201, 49 200s and one id", counts, ids)
-	}
-	var n int
-	if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE idempotency_key = 'payout-1'`); err != nil || n != 1 {
-		t.Fatalf("%d entries (%v), want 1", n, err)
-	}
-	if bal := b.balance(b.pi, merchant.ID); bal.Posted != "97.00" {
-		t.Fatalf("merchant balance %+v", bal)
-	}
-	other := transfer(merchant.ID, sink.ID, "4.00")
-	wantProblem(t, b.do(req{method: "POST", path: "/v1/entries", key: b.pi, body: other, headers: []string{"Idempotency-Key", "payout-1"}}),
-		http.StatusConflict, "IDEMPOTENCY_CONFLICT")
-	// The key is the tenant's: another tenant may use it for its own entry.
-	theirs := b.openAccount(b.piOther, "a:CNY", "CNY", "asset")
-	theirs2 := b.openAccount(b.piOther, "b:CNY", "CNY", "liability")
-	b.post(b.piOther, "payout-1", transfer(theirs.ID, theirs2.ID, "1.00"))
 }

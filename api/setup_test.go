@@ -48,14 +48,15 @@ type bundle struct {
 
 // setup starts the real API over a fresh database and Redis, served by
 // httptest on a loopback port.
-func setup(t testing.TB) *bundle {
+func setup(t testing.TB, opts ...ledger.Option) *bundle {
 	t.Helper()
 	db := testenv.NewDB(t, 40)
 	ropt := testenv.Redis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: ropt.Addr, DB: ropt.DB})
 	t.Cleanup(func() { rdb.Close() })
 
-	b := &bundle{t: t, db: db, svc: ledger.NewService(db, nil), keys: api.NewKeyStore(db), redis: ropt}
+	b := &bundle{t: t, db: db, svc: ledger.NewService(db, nil, opts...), keys: api.NewKeyStore(db), redis: ropt}
+	t.Cleanup(b.svc.Close)
 	client := asynq.NewClient(ropt)
 	t.Cleanup(func() { client.Close() })
 	var err error
@@ -89,6 +90,18 @@ func setup(t testing.TB) *bundle {
 	b.piOther = b.key(api.RolePaymentInstitution, "T2")
 	b.platform = b.key(api.RolePlatform, "T1")
 	return b
+}
+
+// bothLedgerPaths runs a test against an API whose ledger posts each entry
+// in its own transaction, and against one that groups concurrent posts
+// (what xbsettle serve runs): both must keep every guarantee.
+func bothLedgerPaths(t *testing.T, test func(t *testing.T, b *bundle)) {
+	for name, opts := range map[string][]ledger.Option{"direct": nil, "batched": {ledger.WithBatching(2, ledger.MaxBatch)}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, setup(t, opts...))
+		})
+	}
 }
 
 // testWriter sends the server's warnings and errors to the test log.

@@ -33,7 +33,10 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DB: cfg.RedisDB})
 	defer rdb.Close()
 
-	svc := ledger.NewService(d, ledger.NewTaskScheduler(client))
+	// The API groups concurrent posts of a tenant into shared transactions
+	// (docs/architecture.md, "Group commit").
+	svc := ledger.NewService(d, ledger.NewTaskScheduler(client), ledger.WithBatching(ledgerLanes(cfg), ledger.MaxBatch))
+	defer svc.Close()
 	clr, err := clearance.NewService(d, []byte(cfg.SecretKey), clearance.NewTaskScheduler(client))
 	if err != nil {
 		return err
@@ -76,4 +79,10 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 		return err
 	}
 	return <-served
+}
+
+// ledgerLanes spreads tenants over a quarter of the pool, leaving
+// connections for reads, holds and the other services.
+func ledgerLanes(cfg config.Config) int {
+	return max(1, cfg.DBMaxConns/4)
 }

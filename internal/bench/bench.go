@@ -142,7 +142,7 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 		h.stop()
 		return nil, err
 	}
-	h.ledger = ledger.NewService(h.db, nil, ledger.WithBatching(cfg.PoolSize, 500))
+	h.ledger = ledger.NewService(h.db, nil, ledger.WithBatching(max(1, cfg.PoolSize/4), ledger.MaxBatch))
 	keys := api.NewKeyStore(h.db)
 	if _, h.key, err = keys.Create(ctx, api.Role("payment_institution"), "BENCH00001"); err != nil {
 		h.stop()
