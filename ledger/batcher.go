@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"sync"
+	"time"
 )
 
 // batcher groups single-entry posts that arrive at the same time into one
@@ -71,6 +72,7 @@ func (b *batcher) post(ctx context.Context, actor Actor, req EntryRequest) Resul
 
 func (b *batcher) work(lane chan *call) {
 	defer b.stopped.Done()
+	loaded := false // the last batch had company: more posts are on their way
 	for {
 		var first *call
 		select {
@@ -79,18 +81,39 @@ func (b *batcher) work(lane chan *call) {
 			return
 		}
 		batch := []*call{first}
+		// Under load, the callers of the last batch are sending their next
+		// posts right now; waiting a moment for them makes the batch, and
+		// the throughput, several times larger for a fraction of a commit's
+		// latency. Without load nothing waits.
+		var linger <-chan time.Time
+		if loaded {
+			linger = time.After(lingerFor)
+		}
 	fill:
 		for len(batch) < b.max {
+			if linger == nil { // no load: take what is there, wait for nothing
+				select {
+				case c := <-lane:
+					batch = append(batch, c)
+					continue
+				default:
+					break fill
+				}
+			}
 			select {
 			case c := <-lane:
 				batch = append(batch, c)
-			default:
+			case <-linger:
 				break fill
 			}
 		}
+		loaded = len(batch) > 1
 		b.flush(batch)
 	}
 }
+
+// lingerFor is how long a loaded lane waits to fill a batch.
+const lingerFor = time.Millisecond
 
 // flush posts a batch, one PostBatch per tenant, in arrival order.
 func (b *batcher) flush(batch []*call) {
