@@ -72,7 +72,7 @@ func (b *batcher) post(ctx context.Context, actor Actor, req EntryRequest) Resul
 
 func (b *batcher) work(lane chan *call) {
 	defer b.stopped.Done()
-	loaded := false // the last batch had company: more posts are on their way
+	last := 0 // size of the last batch: about how many callers are active
 	for {
 		var first *call
 		select {
@@ -82,32 +82,33 @@ func (b *batcher) work(lane chan *call) {
 		}
 		batch := []*call{first}
 		// Under load, the callers of the last batch are sending their next
-		// posts right now; waiting a moment for them makes the batch, and
-		// the throughput, several times larger for a fraction of a commit's
+		// posts right now; waiting a moment for them (until as many as last
+		// time have come, at most lingerFor) makes the batch, and the
+		// throughput, several times larger for a fraction of a commit's
 		// latency. Without load nothing waits.
-		var linger <-chan time.Time
-		if loaded {
-			linger = time.After(lingerFor)
-		}
-	fill:
-		for len(batch) < b.max {
-			if linger == nil { // no load: take what is there, wait for nothing
+		if last > 1 {
+			linger := time.NewTimer(lingerFor)
+		wait:
+			for len(batch) < min(last, b.max) {
 				select {
 				case c := <-lane:
 					batch = append(batch, c)
-					continue
-				default:
-					break fill
+				case <-linger.C:
+					break wait
 				}
 			}
+			linger.Stop()
+		}
+	drain: // and whatever else is already waiting
+		for len(batch) < b.max {
 			select {
 			case c := <-lane:
 				batch = append(batch, c)
-			case <-linger:
-				break fill
+			default:
+				break drain
 			}
 		}
-		loaded = len(batch) > 1
+		last = len(batch)
 		b.flush(batch)
 	}
 }
