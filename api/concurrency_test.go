@@ -234,3 +234,88 @@ func TestIdempotentConcurrentPosts(t *testing.T) {
 		b.post(b.piOther, "payout-1", transfer(theirs.ID, theirs2.ID, "1.00"))
 	})
 }
+
+// batchAnswer is the body of POST /v1/entries/batch, as far as these tests read it.
+type batchAnswer struct {
+	Results []struct {
+		Status int    `json:"status"`
+		Entry  *entry `json:"entry"`
+		Error  *struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	} `json:"results"`
+}
+
+// TestNoOverspendThroughBatches: the overspend race through the batch
+// endpoint. 10 clients each send 5 batches of 10 debits of 1.00 against
+// 100.00 (500 in all): exactly 100 are taken, 0.00 is left.
+func TestNoOverspendThroughBatches(t *testing.T) {
+	bothLedgerPaths(t, func(t *testing.T, b *bundle) {
+		merchant, sink := limitedAccount(b)
+		var taken, refused atomic.Int64
+		race(50, 10, func(i int) (int, string) {
+			entries := make([]map[string]any, 10)
+			for j := range entries {
+				entries[j] = map[string]any{"idempotency_key": fmt.Sprintf("spend-%d-%d", i, j), "postings": transfer(merchant.ID, sink.ID, "1.00")["postings"]}
+			}
+			r := b.do(req{method: "POST", path: "/v1/entries/batch", key: b.pi, body: map[string]any{"entries": entries}})
+			var out batchAnswer
+			r.into(t, &out)
+			for _, res := range out.Results {
+				switch {
+				case res.Status == http.StatusCreated:
+					taken.Add(1)
+				case res.Error != nil && res.Error.Code == "INSUFFICIENT_FUNDS":
+					refused.Add(1)
+				default:
+					t.Errorf("batch item: %+v", res)
+				}
+			}
+			return r.Status, ""
+		})
+		if taken.Load() != 100 || refused.Load() != 400 {
+			t.Fatalf("%d taken and %d refused, want 100 and 400", taken.Load(), refused.Load())
+		}
+		if bal := b.balance(b.pi, merchant.ID); bal.Posted != "0.00" || bal.Available != "0.00" {
+			t.Fatalf("merchant balance %+v", bal)
+		}
+	})
+}
+
+// TestIdempotentConcurrentBatches: 50 batches at once, each carrying the
+// same key and entry among fresh ones: the key makes one entry, and every
+// batch names it.
+func TestIdempotentConcurrentBatches(t *testing.T) {
+	bothLedgerPaths(t, func(t *testing.T, b *bundle) {
+		merchant, sink := limitedAccount(b)
+		var mu sync.Mutex
+		ids := map[string]int{}
+		race(50, 50, func(i int) (int, string) {
+			r := b.do(req{method: "POST", path: "/v1/entries/batch", key: b.pi, body: map[string]any{"entries": []map[string]any{
+				{"idempotency_key": fmt.Sprintf("own-%d", i), "postings": transfer(merchant.ID, sink.ID, "0.10")["postings"]},
+				{"idempotency_key": "shared", "postings": transfer(merchant.ID, sink.ID, "3.00")["postings"]},
+			}}})
+			var out batchAnswer
+			r.into(t, &out)
+			if len(out.Results) != 2 || out.Results[1].Entry == nil {
+				t.Errorf("batch %d: %s", i, r.Body)
+				return r.Status, ""
+			}
+			mu.Lock()
+			ids[out.Results[1].Entry.ID]++
+			mu.Unlock()
+			return r.Status, ""
+		})
+		if len(ids) != 1 {
+			t.Fatalf("the shared key answered with %d entries: %v", len(ids), ids)
+		}
+		var n int
+		if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE idempotency_key = 'shared'`); err != nil || n != 1 {
+			t.Fatalf("%d entries for the shared key (%v), want 1", n, err)
+		}
+		// 100.00 − 3.00 once − 50 × 0.10
+		if bal := b.balance(b.pi, merchant.ID); bal.Posted != "92.00" {
+			t.Fatalf("merchant balance %+v, want 92.00", bal)
+		}
+	})
+}
