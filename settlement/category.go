@@ -2,6 +2,7 @@ package settlement
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -17,13 +18,44 @@ const (
 )
 
 // CategoryPolicy answers the FX category in effect for an enterprise at an
-// instant. The risk package will implement it from its classifications;
-// until then every enterprise is A (AllA).
+// instant. The risk package implements it from the FX bureau's decisions
+// (risk.Policy, wired by cmd/xbsettle); AllA is the default of a Service
+// built without one.
 type CategoryPolicy interface {
 	CategoryOf(ctx context.Context, enterprise string, at time.Time) (Category, error)
 }
 
-// AllA is the policy before classifications exist: every enterprise is A.
+// BatchCategoryPolicy is a CategoryPolicy that answers for many enterprises
+// in one call. Verification uses it when the policy offers it, so an
+// instruction of a thousand sellers costs one query, not a thousand.
+type BatchCategoryPolicy interface {
+	CategoryPolicy
+	// CategoriesOf returns the category of every enterprise named.
+	CategoriesOf(ctx context.Context, enterprises []string, at time.Time) (map[string]Category, error)
+}
+
+// categoriesOf asks p for the category of each enterprise at at, in one
+// call when p can answer many.
+func categoriesOf(ctx context.Context, p CategoryPolicy, enterprises []string, at time.Time) (map[string]Category, error) {
+	if bp, ok := p.(BatchCategoryPolicy); ok {
+		cats, err := bp.CategoriesOf(ctx, enterprises, at)
+		if err != nil {
+			return nil, fmt.Errorf("FX categories of %d enterprises: %w", len(enterprises), err)
+		}
+		return cats, nil
+	}
+	cats := make(map[string]Category, len(enterprises))
+	for _, e := range enterprises {
+		c, err := p.CategoryOf(ctx, e, at)
+		if err != nil {
+			return nil, fmt.Errorf("FX category of %s: %w", e, err)
+		}
+		cats[e] = c
+	}
+	return cats, nil
+}
+
+// AllA is the policy of a Service built without one: every enterprise is A.
 type AllA struct{}
 
 // CategoryOf implements CategoryPolicy.

@@ -77,16 +77,19 @@ func (s *Service) verify(ctx context.Context, ins *instructionRow, items []Item)
 	if err != nil {
 		return err
 	}
-	cats := map[string]Category{}
+	var enterprises []string
+	seen := map[string]bool{}
 	for _, it := range items {
-		if _, ok := cats[it.Enterprise]; ok {
-			continue
+		if !seen[it.Enterprise] {
+			seen[it.Enterprise] = true
+			enterprises = append(enterprises, it.Enterprise)
 		}
-		// The category in effect when the instruction was accepted, so a
-		// retry decides as the first run did.
-		if cats[it.Enterprise], err = s.policy.CategoryOf(ctx, it.Enterprise, ins.AcceptedAt); err != nil {
-			return fmt.Errorf("FX category of %s: %w", it.Enterprise, err)
-		}
+	}
+	// The category in effect when the instruction was accepted, so a retry
+	// decides as the first run did.
+	cats, err := categoriesOf(ctx, s.policy, enterprises, ins.AcceptedAt)
+	if err != nil {
+		return err
 	}
 	verdicts := make([]verdict, len(items))
 	for i := range items {
