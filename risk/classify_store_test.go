@@ -44,7 +44,7 @@ func flow(dir risk.FlowDirection, amount string) []risk.FundFact {
 type classCase struct {
 	name     string
 	build    func(b *bundle, code string)
-	young    bool     // registered 2025-06-01: in its guidance period at the period's end
+	young    bool // registered 2025-06-01: in its guidance period at the period's end
 	category risk.Category
 	codes    []string // the reasons' codes, in rule order; waived ones marked "~"
 }

@@ -44,7 +44,9 @@ const (
 
 func (r Registration) validate() error {
 	var f []apperr.FieldError
-	add := func(field, code, msg string) { f = append(f, apperr.FieldError{Field: field, Code: code, Message: msg}) }
+	add := func(field, code, msg string) {
+		f = append(f, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
 	if r.Action != RegistrationRelease && r.Action != RegistrationRefuse {
 		add("action", "ACTION_INVALID", "want release or refuse")
 	}
