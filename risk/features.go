@@ -189,9 +189,33 @@ func (b *FeatureBuilder) AddChain(c ChainFact) error {
 
 func (b *FeatureBuilder) addVerified(m int, c ChainFact) error {
 	units, err := toUnits(c.AmountCNY)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	return b.addVerifiedUnits(m, c, units)
+}
+
+// addChainUnits is AddChain for a verified chain whose amount the caller
+// already holds in units (the store's scanner, which reads integers off the
+// wire and need not build a decimal per chain); c.AmountCNY is ignored.
+func (b *FeatureBuilder) addChainUnits(c ChainFact, units int64) error {
+	if c.Status != ChainVerified {
+		return b.AddChain(c)
+	}
+	if units < 0 || units >= maxUnits {
+		return ErrInputInvalid.With("amount of %d units is not in [0, %s)", units, MaxAmountCNY)
+	}
+	m := b.month(c.At)
+	if m < 0 {
+		return nil
+	}
+	b.counts[m].Submitted++
+	b.counts[m].Verified++
+	return b.addVerifiedUnits(m, c, units)
+}
+
+func (b *FeatureBuilder) addVerifiedUnits(m int, c ChainFact, units int64) error {
+	switch {
 	case c.Platform == "":
 		return ErrInputInvalid.With("verified chain without a platform")
 	case len(c.Countries) > maxValuesPerChain || len(c.HSChapters) > maxValuesPerChain:
@@ -255,6 +279,37 @@ func firstOccurrence(values []string, i int) bool {
 		}
 	}
 	return true
+}
+
+// Merge adds the facts of o to b, as if they had been added to b one by
+// one: every sum is an exact integer, so the features of the merged builder
+// are those of all the facts, in whatever order and however split. The
+// store streams partitions of an enterprise's chains concurrently, one
+// builder each, and merges them. Errors (ErrInputInvalid): o describes
+// another subject, or the merged keys exceed their bound.
+func (b *FeatureBuilder) Merge(o *FeatureBuilder) error {
+	if b.subject != o.subject {
+		return ErrInputInvalid.With("cannot merge the features of different subjects")
+	}
+	for m := range maxMonths {
+		b.volume[m].addU(o.volume[m])
+		b.funds[m].addU(o.funds[m])
+		b.counts[m].plus(o.counts[m])
+	}
+	for _, set := range []struct{ dst, src map[string]*u128 }{{b.platform, o.platform}, {b.country, o.country}, {b.chapter, o.chapter}} {
+		for k, v := range set.src {
+			s := set.dst[k]
+			if s == nil {
+				if len(set.dst) >= maxKeys {
+					return ErrInputInvalid.With("more than %d distinct platforms, countries or chapters", maxKeys)
+				}
+				s = new(u128)
+				set.dst[k] = s
+			}
+			s.addU(*v)
+		}
+	}
+	return nil
 }
 
 // Features returns the features of the facts added so far.

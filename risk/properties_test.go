@@ -198,3 +198,47 @@ func mustJSON(t *rapid.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestMergedBuildersEqualOne: the facts split at random over several
+// builders (as the store streams slices of the window concurrently), the
+// builders merged, give the features of one builder fed everything.
+func TestMergedBuildersEqualOne(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		in := genFeatureInput(t)
+		want, err := ComputeFeatures(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]*FeatureBuilder, rapid.IntRange(1, 4).Draw(t, "parts"))
+		for i := range parts {
+			if parts[i], err = NewFeatureBuilder(in.Subject); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range in.Chains {
+			if err := parts[rapid.IntRange(0, len(parts)-1).Draw(t, "part")].AddChain(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, f := range in.Funds {
+			if err := parts[rapid.IntRange(0, len(parts)-1).Draw(t, "part")].AddFund(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range parts[1:] {
+			if err := parts[0].Merge(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := parts[0].Features(); got.Hash() != want.Hash() {
+			t.Fatalf("merged:\n%s\nwant\n%s", got.Canonical(), want.Canonical())
+		}
+	})
+	other := Subject{AsOf: asOf, RegisteredAt: asOf.AddDate(-1, 0, 0), FXCategory: CategoryB}
+	a, _ := NewFeatureBuilder(Subject{AsOf: asOf, RegisteredAt: asOf.AddDate(-1, 0, 0), FXCategory: CategoryA})
+	b, _ := NewFeatureBuilder(other)
+	if err := a.Merge(b); err == nil {
+		t.Fatal("builders of different subjects merged")
+	}
+}

@@ -146,7 +146,7 @@ func BuildEnterprise(ctx context.Context, db *sqlx.DB, seller string, n int, asO
 			'verified', t.at + interval '1 hour', 1
 		FROM generate_series(1, $2::int) AS g
 		CROSS JOIN LATERAL (SELECT $3::timestamptz - (g % 359 + 1) * interval '1 day' - (g % 86000) * interval '1 second' AS at) t
-		CROSS JOIN LATERAL (SELECT (100 + (g * 7919) % 100000 / 100.0)::numeric(19, 5) AS amt) a`,
+		CROSS JOIN LATERAL (SELECT (100 + (g::bigint * 7919) % 100000 / 100.0)::numeric(19, 5) AS amt) a`,
 		seller, n, asOf); err != nil {
 		return fmt.Errorf("build %d chains of %s: %w", n, seller, err)
 	}
