@@ -49,6 +49,8 @@ var statusByCode = map[string]int{
 	// 401, 403: who asks.
 	"UNAUTHENTICATED": http.StatusUnauthorized,
 	"FORBIDDEN":       http.StatusForbidden,
+	// 403, risk: the enterprise has not consented to this bank.
+	"CONSENT_REQUIRED": http.StatusForbidden,
 	// 404: absent, or another tenant's (never told apart).
 	"NOT_FOUND":          http.StatusNotFound,
 	"ACCOUNT_NOT_FOUND":  http.StatusNotFound,
@@ -57,9 +59,15 @@ var statusByCode = map[string]int{
 	"CHAIN_NOT_FOUND":    http.StatusNotFound,
 	"DOCUMENT_NOT_FOUND": http.StatusNotFound,
 	// 404, settlement.
-	"FX_RATE_NOT_FOUND":    http.StatusNotFound,
-	"QUOTE_NOT_FOUND":      http.StatusNotFound,
-	"SETTLEMENT_NOT_FOUND": http.StatusNotFound,
+	"FX_RATE_NOT_FOUND":         http.StatusNotFound,
+	"QUOTE_NOT_FOUND":           http.StatusNotFound,
+	"SETTLEMENT_NOT_FOUND":      http.StatusNotFound,
+	"SETTLEMENT_ITEM_NOT_FOUND": http.StatusNotFound,
+	// 404, risk.
+	"ENTERPRISE_NOT_FOUND":         http.StatusNotFound,
+	"CREDIT_ASSESSMENT_NOT_FOUND":  http.StatusNotFound,
+	"CLASSIFICATION_NOT_FOUND":     http.StatusNotFound,
+	"CLASSIFICATION_RUN_NOT_FOUND": http.StatusNotFound,
 	// 405, 413, 415: transport.
 	"METHOD_NOT_ALLOWED":     http.StatusMethodNotAllowed,
 	"BODY_TOO_LARGE":         http.StatusRequestEntityTooLarge,
@@ -75,6 +83,12 @@ var statusByCode = map[string]int{
 	"CHAIN_DIRECTION_CONFLICT": http.StatusConflict,
 	// 409, settlement: an account of a chart code exists with another currency or kind.
 	"SETTLEMENT_ACCOUNT_MISMATCH": http.StatusConflict,
+	// 409, settlement: only a held item is registered.
+	"ITEM_NOT_HELD": http.StatusConflict,
+	// 409, risk.
+	"ENTERPRISE_EXISTS":          http.StatusConflict,
+	"CLASSIFICATION_NOT_PENDING": http.StatusConflict,
+	"VIOLATION_EXISTS":           http.StatusConflict,
 	// 422: well-formed, but it breaks a rule; nothing was written.
 	"VALIDATION_FAILED":        http.StatusUnprocessableEntity,
 	"BATCH_TOO_LARGE":          http.StatusUnprocessableEntity,
@@ -104,9 +118,14 @@ var statusByCode = map[string]int{
 	"SETTLEMENT_ACCOUNT_CODE_INVALID": http.StatusUnprocessableEntity,
 	"RECONCILIATION_TOO_LARGE":        http.StatusUnprocessableEntity,
 	// 5xx: ours.
-	"INTERNAL":    http.StatusInternalServerError,
-	"UNAVAILABLE": http.StatusServiceUnavailable,
-	"NOT_READY":   http.StatusServiceUnavailable,
+	"INTERNAL": http.StatusInternalServerError,
+	// 500, risk: data or an embedded table the risk core cannot take; a
+	// fault to fix on our side (docs/risk.md, "Errors").
+	"RISK_INPUT_INVALID":           http.StatusInternalServerError,
+	"THRESHOLDS_VERSION_NOT_FOUND": http.StatusInternalServerError,
+	"SCORECARD_VERSION_NOT_FOUND":  http.StatusInternalServerError,
+	"UNAVAILABLE":                  http.StatusServiceUnavailable,
+	"NOT_READY":                    http.StatusServiceUnavailable,
 }
 
 // Problem is an RFC 9457 problem detail, the body of every error response.

@@ -42,11 +42,13 @@ func domainCodes(t *testing.T, path string, atLeast int) []string {
 	return codes
 }
 
-// TestEveryDomainCodeIsMapped: every ledger and settlement code has an
-// explicit status.
+// TestEveryDomainCodeIsMapped: every ledger, settlement and risk code has
+// an explicit status.
 func TestEveryDomainCodeIsMapped(t *testing.T) {
 	t.Parallel()
 	codes := append(domainCodes(t, "../ledger/errors.go", 15), domainCodes(t, "../settlement/errors.go", 15)...)
+	codes = append(codes, domainCodes(t, "../settlement/release.go", 2)...)
+	codes = append(codes, domainCodes(t, "../risk/errors.go", 11)...)
 	for _, code := range codes {
 		if _, ok := statusByCode[code]; !ok {
 			t.Errorf("domain code %s has no status in api/errors.go", code)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
@@ -32,7 +33,10 @@ type Deps struct {
 	// instructions and answers batches, reports and reconciliations.
 	FX         *settlement.FX
 	Settlement *settlement.Service
-	Keys       *KeyStore
+	// Risk keeps enterprises, consents, FX categories, tax classes and
+	// credit assessments.
+	Risk *risk.Service
+	Keys *KeyStore
 	// Checks are the readiness probes of GET /readyz (PostgreSQL, Redis).
 	Checks []Check
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -51,6 +55,7 @@ type Server struct {
 	clearance *clearance.Service
 	fx        *settlement.FX
 	settle    *settlement.Service
+	risk      *risk.Service
 	keys      *KeyStore
 	checks    []Check
 	log       *slog.Logger
@@ -72,7 +77,7 @@ func New(d Deps) *Server {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{ledger: d.Ledger, clearance: d.Clearance, fx: d.FX, settle: d.Settlement, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
+	s := &Server{ledger: d.Ledger, clearance: d.Clearance, fx: d.FX, settle: d.Settlement, risk: d.Risk, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
 		metrics: newHTTPMetrics(reg)}
 
 	e := echo.New()
@@ -132,6 +137,7 @@ func (s *Server) routes(metrics http.Handler) {
 
 	s.clearanceRoutes()
 	s.settlementRoutes()
+	s.riskRoutes()
 }
 
 // Echo is the underlying router, for tests and for mounting extra routes.

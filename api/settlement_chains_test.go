@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/xbsettle/xbsettle/api"
+	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
@@ -189,15 +190,16 @@ func (b *bundle) verifyTrades(specs []tradeSpec) {
 	}
 }
 
-// startWorkers runs the clearance and settlement Asynq handlers on the
+// startWorkers runs the clearance, settlement and risk Asynq handlers on the
 // test's Redis, as `xbsettle worker` does, until the test ends.
 func (b *bundle) startWorkers() {
 	b.workers.Do(func() {
 		srv := asynq.NewServer(b.redis, asynq.Config{Concurrency: 4,
-			Queues: map[string]int{clearance.QueueName: 1, settlement.QueueName: 1}, LogLevel: asynq.ErrorLevel})
+			Queues: map[string]int{clearance.QueueName: 1, settlement.QueueName: 1, risk.QueueName: 1}, LogLevel: asynq.ErrorLevel})
 		mux := asynq.NewServeMux()
 		clearance.RegisterTasks(mux, b.clr)
 		settlement.RegisterTasks(mux, b.settle)
+		risk.RegisterTasks(mux, b.risk)
 		if err := srv.Start(mux); err != nil {
 			b.t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/testenv"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
@@ -33,6 +34,7 @@ type bundle struct {
 	clr    *clearance.Service
 	fx     *settlement.FX
 	settle *settlement.Service
+	risk   *risk.Service
 	redis  asynq.RedisClientOpt // the test's own Redis database, where tasks are enqueued
 
 	workers sync.Once // startWorkers
@@ -66,12 +68,19 @@ func setup(t testing.TB, opts ...ledger.Option) *bundle {
 	if b.fx, err = settlement.NewFX(db); err != nil {
 		t.Fatal(err)
 	}
-	b.settle = settlement.NewService(db, b.svc, b.fx, settlement.WithEnqueuer(settlement.NewTaskEnqueuer(client)))
+	// As xbsettle wires them: settlement judges items by the FX category
+	// risk says is in effect (A for an enterprise never classified).
+	if b.risk, err = risk.NewService(db, risk.WithEnqueuer(risk.NewTaskEnqueuer(client))); err != nil {
+		t.Fatal(err)
+	}
+	b.settle = settlement.NewService(db, b.svc, b.fx, settlement.WithEnqueuer(settlement.NewTaskEnqueuer(client)),
+		settlement.WithCategoryPolicy(b.risk.Policy()))
 	b.server = api.New(api.Deps{
 		Ledger:     b.svc,
 		Clearance:  b.clr,
 		FX:         b.fx,
 		Settlement: b.settle,
+		Risk:       b.risk,
 		Keys:       b.keys,
 		Checks: []api.Check{
 			{Name: "postgres", Ping: db.PingContext},

@@ -41,7 +41,11 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 	if err != nil {
 		return err
 	}
-	fx, set, err := newSettlement(d, svc, client, cfg)
+	rsk, err := newRisk(d, client)
+	if err != nil {
+		return err
+	}
+	fx, set, err := newSettlement(d, svc, client, cfg, rsk.Policy())
 	if err != nil {
 		return err
 	}
@@ -50,6 +54,7 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 		Clearance:  clr,
 		FX:         fx,
 		Settlement: set,
+		Risk:       rsk,
 		Keys:       api.NewKeyStore(d),
 		Checks: []api.Check{
 			{Name: "postgres", Ping: d.PingContext},
@@ -58,7 +63,7 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 		Logger: slog.Default(),
 	})
 	if withWorker {
-		w, err := startWorker(cfg, services{ledger: svc, clearance: clr, settlement: set}, *withScheduler)
+		w, err := startWorker(cfg, services{ledger: svc, clearance: clr, settlement: set, risk: rsk}, *withScheduler)
 		if err != nil {
 			return err
 		}

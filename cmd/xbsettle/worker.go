@@ -13,6 +13,7 @@ import (
 
 	"github.com/xbsettle/xbsettle/internal/config"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
@@ -36,11 +37,15 @@ func work(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	led := ledger.NewService(d, ledger.NewTaskScheduler(client))
-	_, set, err := newSettlement(d, led, client, cfg)
+	rsk, err := newRisk(d, client)
 	if err != nil {
 		return err
 	}
-	w, err := startWorker(cfg, services{ledger: led, clearance: clr, settlement: set}, *withScheduler)
+	_, set, err := newSettlement(d, led, client, cfg, rsk.Policy())
+	if err != nil {
+		return err
+	}
+	w, err := startWorker(cfg, services{ledger: led, clearance: clr, settlement: set, risk: rsk}, *withScheduler)
 	if err != nil {
 		return err
 	}
@@ -62,6 +67,7 @@ type services struct {
 	ledger     *ledger.Service
 	clearance  *clearance.Service
 	settlement *settlement.Service
+	risk       *risk.Service
 }
 
 // startWorker starts the task handlers of every domain package and, with
@@ -71,7 +77,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	log := asynqLogger{}
 	srv := asynq.NewServer(redisOpt(cfg), asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          map[string]int{ledger.QueueName: 1, clearance.QueueName: 1, settlement.QueueName: 1},
+		Queues:          map[string]int{ledger.QueueName: 1, clearance.QueueName: 1, settlement.QueueName: 1, risk.QueueName: 1},
 		ShutdownTimeout: cfg.ShutdownIn,
 		Logger:          log,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
@@ -82,6 +88,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	ledger.RegisterTasks(mux, svc.ledger)
 	clearance.RegisterTasks(mux, svc.clearance)
 	settlement.RegisterTasks(mux, svc.settlement)
+	risk.RegisterTasks(mux, svc.risk)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -90,7 +97,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 		return w, nil
 	}
 	w.sched = asynq.NewScheduler(redisOpt(cfg), &asynq.SchedulerOpts{Location: time.UTC, Logger: log})
-	for _, p := range slices.Concat(ledger.PeriodicTasks(), clearance.PeriodicTasks(), settlement.PeriodicTasks()) {
+	for _, p := range slices.Concat(ledger.PeriodicTasks(), clearance.PeriodicTasks(), settlement.PeriodicTasks(), risk.PeriodicTasks()) {
 		if _, err := w.sched.Register(p.Cronspec, p.Task, p.Opts...); err != nil {
 			w.stop()
 			return nil, fmt.Errorf("schedule %s: %w", p.Task.Type(), err)
@@ -101,7 +108,7 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 		w.stop()
 		return nil, fmt.Errorf("start scheduler: %w", err)
 	}
-	slog.Info("worker started", "queues", []string{ledger.QueueName, clearance.QueueName, settlement.QueueName}, "scheduler", withScheduler)
+	slog.Info("worker started", "queues", []string{ledger.QueueName, clearance.QueueName, settlement.QueueName, risk.QueueName}, "scheduler", withScheduler)
 	return w, nil
 }
 
