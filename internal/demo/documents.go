@@ -155,12 +155,20 @@ type inventoryLine struct {
 	TotalPrice string `json:"totalPrice"`
 }
 
-// document is one document ready to post: who declares it, when, and its
-// JSON for POST /v1/documents/batch.
+// document is one document ready to post: who declares it, when, its
+// kind (the batch's "type") and the document itself, with its JSON for
+// POST /v1/documents/batch.
 type document struct {
 	by   *Party
 	at   time.Time
+	kind string
+	v    any // orderDoc, paymentDoc, waybillDoc or inventoryDoc
 	body json.RawMessage
+}
+
+// newDocument is a document of v, declared by by at at.
+func newDocument(by *Party, at time.Time, kind string, v any) document {
+	return document{by: by, at: at, kind: kind, v: v, body: mustJSON(v)}
 }
 
 // customsTime is the standard's yyyyMMddHHmmss in China time.
@@ -176,13 +184,15 @@ func guid(kind, orderNo string) string {
 // send them: the order, the payment, the inventory and, unless it goes
 // missing, the waybill.
 func (p *Parcel) documents() []document {
+	o, pay, inv := p.order(), p.payment(), p.inventory()
 	out := []document{
-		{by: p.Platform, at: p.OrderedAt, body: mustJSON(p.order())},
-		{by: p.Institution, at: p.PaidAt, body: mustJSON(p.payment())},
-		{by: p.Platform, at: p.DeclaredAt, body: mustJSON(p.inventory())},
+		newDocument(p.Platform, p.OrderedAt, o.Type, o),
+		newDocument(p.Institution, p.PaidAt, pay.Type, pay),
+		newDocument(p.Platform, p.DeclaredAt, inv.Type, inv),
 	}
 	if p.Defect != DefectMissingWaybill {
-		out = append(out, document{by: p.Carrier, at: p.ShippedAt, body: mustJSON(p.waybill())})
+		w := p.waybill()
+		out = append(out, newDocument(p.Carrier, p.ShippedAt, w.Type, w))
 	}
 	return out
 }

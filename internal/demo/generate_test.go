@@ -138,3 +138,51 @@ func chainOf(t *testing.T, p *Parcel, reg clearance.Registry, yearTotal decimal.
 	}
 	return c
 }
+
+// TestCEBMessagesDecodeLikeJSON: the waybills a carrier sends as CEB XML
+// decode, through the service's own XML decoder, to exactly what their
+// JSON twins decode to.
+func TestCEBMessagesDecodeLikeJSON(t *testing.T) {
+	t.Parallel()
+	day := Generate(5, 1000, "X", testDate)
+	var carrier *Party
+	var docs []document
+	for _, p := range day.Parcels {
+		if p.Carrier.speaksXML && p.Defect != DefectMissingWaybill {
+			carrier = p.Carrier
+			docs = append(docs, p.documents()[3])
+		}
+	}
+	byGUID := map[string]clearance.Document{}
+	for _, d := range docs {
+		doc, err := clearance.DecodeJSON(d.body, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		byGUID[doc.Header().GUID] = doc
+	}
+	msgs := cebMessages(carrier, docs)
+	seen := 0
+	for _, m := range msgs {
+		decoded, err := clearance.DecodeXML(bytes.NewReader(m.body), clearance.KindWaybill)
+		if err != nil {
+			t.Fatalf("decode %s: %v", m.body[:min(400, len(m.body))], err)
+		}
+		if len(decoded.Documents) != m.n || m.n > maxXMLDocuments {
+			t.Fatalf("a message of %d waybills decodes to %d", m.n, len(decoded.Documents))
+		}
+		for _, got := range decoded.Documents {
+			want := byGUID[got.Header().GUID]
+			if errs := clearance.Validate(got); len(errs) > 0 {
+				t.Fatalf("waybill %d: %v", seen, errs)
+			}
+			if g, w := mustJSON(got), mustJSON(want); !bytes.Equal(g, w) {
+				t.Fatalf("waybill %d: XML gives %s, JSON %s", seen, g, w)
+			}
+			seen++
+		}
+	}
+	if seen != len(docs) || seen == 0 {
+		t.Fatalf("%d of %d waybills in the messages", seen, len(docs))
+	}
+}

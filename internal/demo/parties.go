@@ -28,8 +28,10 @@ type Party struct {
 	tax      *taxSpec // Shenzhen exporters: what the export-rebate class is computed from
 
 	// Carriers only: whether its waybills carry ebpCode (an xbsettle
-	// extension; the standard's CEB511 does not name the platform).
+	// extension; the standard's CEB511 does not name the platform), and
+	// whether it sends them as CEB XML messages rather than JSON.
 	sendsPlatform bool
+	speaksXML     bool
 	prefix        string // of its logistics numbers, or a platform's order numbers
 }
 
@@ -97,6 +99,16 @@ func (c *cast) all() []*Party {
 	return out
 }
 
+// byCode finds a party by its customs code (nil: not of the cast).
+func (c *cast) byCode(code string) *Party {
+	for _, p := range c.all() {
+		if p.Code == code {
+			return p
+		}
+	}
+	return nil
+}
+
 // sellers lists the sellers, importers first.
 func (c *cast) sellers() []*Party {
 	return append(append([]*Party{}, c.importSellers...), c.exportSellers...)
@@ -140,7 +152,7 @@ func newCast() *cast {
 		carriers: []*Party{
 			{Code: "4403980C01", Name: "Pengcheng Express Co., Ltd.", Kind: risk.KindCarrier, Months: 150, sendsPlatform: true, prefix: "PC"},
 			{Code: "4403980C02", Name: "Qianhai Supply Chain Logistics Co., Ltd.", Kind: risk.KindCarrier, Months: 97, prefix: "QL"},
-			{Code: "4403980C03", Name: "Bay Area International Post Co., Ltd.", Kind: risk.KindCarrier, Months: 66, prefix: "BA"},
+			{Code: "4403980C03", Name: "Bay Area International Post Co., Ltd.", Kind: risk.KindCarrier, Months: 66, prefix: "BA", speaksXML: true},
 		},
 		institutions: []*Party{
 			{Code: "4403169D3W", Name: "Qianhai Cross-border Pay Co., Ltd.", Kind: risk.KindPaymentInstitution, Months: 124, prefix: "QP"},
