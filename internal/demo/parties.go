@@ -109,11 +109,6 @@ func (c *cast) byCode(code string) *Party {
 	return nil
 }
 
-// sellers lists the sellers, importers first.
-func (c *cast) sellers() []*Party {
-	return append(append([]*Party{}, c.importSellers...), c.exportSellers...)
-}
-
 func newCast() *cast {
 	qianhai := &Party{Code: "4403960A01", Name: "Qianhai Global Mall", Kind: risk.KindPlatform, Months: 118, prefix: "QHG"}
 	shekou := &Party{Code: "4403960A02", Name: "Shekou Haitao Platform", Kind: risk.KindPlatform, Months: 76, prefix: "SKH"}

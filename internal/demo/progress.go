@@ -84,9 +84,20 @@ func (p *progress) finish(note string) {
 	if p.tty {
 		p.draw()
 		fmt.Fprintf(p.w, "  %s  %s\n", took, note)
-		return
+	} else {
+		fmt.Fprintf(p.w, "%-12s done in %s: %s\n", p.label, took, note)
 	}
-	fmt.Fprintf(p.w, "%-12s done in %s: %s\n", p.label, took, note)
+	p.label = "" // no phase open: abort has no line to close
+}
+
+// abort ends a phase that failed: on a terminal the bar's line is closed,
+// so that the error is printed on a line of its own.
+func (p *progress) abort() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.w != nil && p.tty && p.label != "" {
+		fmt.Fprintln(p.w)
+	}
 }
 
 // draw redraws the bar in place; the caller holds mu.
