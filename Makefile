@@ -10,10 +10,11 @@ endif
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: help run test fmt-check vet bench build clean
+.PHONY: help run demo test fmt-check vet bench build clean
 
 help:
 	@echo 'make run     build, start PostgreSQL + Redis in .data/ and run xbsettle (Ctrl-C stops all)'
+	@echo 'make demo    drive a generated day of trade through the API of make run (started if not running)'
 	@echo 'make test    gofmt check, go vet, then go test against throwaway PostgreSQL + Redis'
 	@echo 'make bench   xbsettle bench against throwaway durable servers'
 	@echo 'make build   go build ./...'
@@ -21,6 +22,11 @@ help:
 
 run:
 	bash scripts/run.sh
+
+# DEMO_FLAGS are xbsettle demo's: make demo DEMO_FLAGS='-seed 7 -parcels 5000'.
+DEMO_FLAGS ?=
+demo:
+	bash scripts/demo.sh $(DEMO_FLAGS)
 
 test: fmt-check vet
 	bash scripts/lib.sh ensure_packages --cc

@@ -1,7 +1,7 @@
 // Command xbsettle is the one binary of xbsettle: the HTTP API, the
 // background workers, migrations, API keys and the audit check.
 //
-//	xbsettle serve | worker | all | migrate | keys create --role R [--tenant ID] | verify | bench
+//	xbsettle serve | worker | all | migrate | keys create --role R [--tenant ID] | verify | demo | bench
 //
 // Configuration comes from the environment (XBS_DATABASE_URL,
 // XBS_REDIS_ADDR, XBS_HTTP_ADDR, …; see internal/config).
@@ -31,6 +31,7 @@ commands:
   keys create --role R [--tenant ID]  make an API key; it is printed once, on the last line
   keys revoke --id UUID               revoke an API key
   verify [-seal]                      check every tenant's audit chain; exit 1 if an entry was altered
+  demo [-seed N] [-parcels N]         drive a generated day of trade through the API and report it (make demo)
   bench [-duration D] [-scenarios S]  load the real API and write bench.json (make bench)
 `
 
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = keys(ctx, cfg, rest, stdout)
 	case "verify":
 		err = verify(ctx, cfg, rest, stdout)
+	case "demo":
+		err = demoCmd(ctx, cfg, rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, cfg, rest, stdout)
 	default:
