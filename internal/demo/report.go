@@ -212,13 +212,32 @@ func (rep *Report) String() string {
 	w("FX review   %d categories proposed (%s); %d approved, %d overridden\n", sum(rep.Proposed),
 		joinCounts(rep.Proposed, []string{"A", "B", "C"}), rep.Approved, len(rep.Overrides))
 	for _, o := range rep.Overrides {
-		w("  %s %s: %s → %s, %q\n", o.Enterprise, o.Name, o.Proposed, o.Category, o.Reason)
+		w("  %s %s: %s → %s, because\n%s", o.Enterprise, o.Name, o.Proposed, o.Category, wrap(o.Reason, "    ", 96))
 	}
 	w("Credit      %d assessments for the bank, with the sellers' consent\n", len(rep.Credit))
 	for _, c := range rep.Credit {
-		w("  %s %s: score %d, grade %s, limit CNY %s; reasons %s\n", c.Enterprise, c.Name, c.Score, c.Grade,
+		w("  %s %s: score %d, grade %s, limit CNY %s\n    reasons %s\n", c.Enterprise, c.Name, c.Score, c.Grade,
 			groupDigits(c.LimitCNY), strings.Join(c.Reasons, ", "))
 	}
+	return b.String()
+}
+
+// wrap breaks text into lines of at most width characters (a longer word
+// stands alone), each indented.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if line != indent && len([]rune(line))+1+len([]rune(word)) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line + "\n")
 	return b.String()
 }
 
