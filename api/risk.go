@@ -168,11 +168,7 @@ func (s *Server) registerEnterprise(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK
-	}
-	return c.JSON(status, viewProfile(p))
+	return c.JSON(createdOrOK(created), viewProfile(p))
 }
 
 // getEnterprise: GET /v1/enterprises/{id}, with the FX category in effect

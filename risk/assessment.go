@@ -88,7 +88,8 @@ func (s *Service) RequestAssessment(ctx context.Context, actor Actor, req Assess
 		return CreditAssessment{}, false, err
 	}
 	if asOf.Before(e.Since()) {
-		return CreditAssessment{}, false, invalidField(f, "as_of", FieldDateInPast, "the enterprise was registered after this instant")
+		f.add("as_of", FieldDateInPast, "the enterprise was registered after this instant")
+		return CreditAssessment{}, false, f.err()
 	}
 	a := CreditAssessment{ID: uuid.Must(uuid.NewV7()), Bank: actor.Tenant, Enterprise: req.Enterprise, AsOf: asOf,
 		Status: AssessmentPending, ConsentID: consent.ID, RequestedAt: now, RequestedBy: actor.By}
@@ -124,12 +125,6 @@ func (s *Service) replayAssessment(ctx context.Context, bank, key, enterprise st
 		return CreditAssessment{}, false, ledger.ErrIdempotencyReused.With("idempotency key %q was used for another assessment", key)
 	}
 	return first, true, nil
-}
-
-// invalidField adds one field error to f and returns the VALIDATION_FAILED error.
-func invalidField(f fieldErrs, field, code, msg string) error {
-	f.add(field, code, "%s", msg)
-	return f.err()
 }
 
 const assessmentColumns = `tenant_id, id, enterprise, as_of, status, consent_id, requested_at, requested_by, completed_at,
