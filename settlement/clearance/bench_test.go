@@ -1,6 +1,8 @@
 package clearance
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -71,4 +73,54 @@ func cloneChain(tmpl []Document, orderNo string, buyer int) []Document {
 	w.OrderNo, w.GUID, w.LogisticsNo = orderNo, orderNo+"-W", "LN-"+orderNo
 	i.OrderNo, i.GUID, i.LogisticsNo, i.CopNo, i.BuyerIDNumber = orderNo, orderNo+"-I", "LN-"+orderNo, "COP-"+orderNo, id
 	return []Document{&o, &p, &w, &i}
+}
+
+// BenchmarkDocumentCodec measures what every document costs in Go on its way
+// in (DecodeJSON with validation, EncodeStored) and every time the matcher
+// reads it back (DecodeStored): the fixture chain's four documents per op.
+func BenchmarkDocumentCodec(b *testing.B) {
+	docs := fixtureDocs(b, order1)
+	var raws, stored [][]byte
+	for _, d := range docs {
+		raw, err := json.Marshal(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raws = append(raws, bytes.ReplaceAll(raw, []byte(`"4403**********123X"`), []byte(`"44030519900101123X"`)))
+		if err := SealPersonalIDs(d, testKey); err != nil {
+			b.Fatal(err)
+		}
+		body, err := EncodeStored(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored = append(stored, body)
+	}
+	b.Run("DecodeJSON", func(b *testing.B) {
+		for b.Loop() {
+			for _, raw := range raws {
+				if _, err := DecodeJSON(raw, ""); err != nil {
+					b.Fatalf("%s: %v", raw, err)
+				}
+			}
+		}
+	})
+	b.Run("EncodeStored", func(b *testing.B) {
+		for b.Loop() {
+			for _, d := range docs {
+				if _, err := EncodeStored(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("DecodeStored", func(b *testing.B) {
+		for b.Loop() {
+			for i, body := range stored {
+				if _, err := DecodeStored(docs[i].Header().Message, body, StoredID{Hash: "h", Valid: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }

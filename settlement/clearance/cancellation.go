@@ -61,7 +61,7 @@ func (c *Cancellation) validate(v *validator) {
 }
 
 // MarshalJSON writes the request like Order.MarshalJSON.
-func (c Cancellation) MarshalJSON() ([]byte, error) { return marshalDocument(c) }
+func (c Cancellation) MarshalJSON() ([]byte, error) { return marshalDocument(&c) }
 
 // ChainStatus is what a chain's cancellation or return in force makes of it.
 type ChainStatus string

@@ -1,11 +1,8 @@
 package clearance
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -28,7 +25,7 @@ import (
 // or a *ValidationError listing every field error. On error the document is
 // nil: nothing of a refused document may be stored.
 func DecodeJSON(data []byte, want Kind) (Document, error) {
-	obj, err := readJSONObject(data, true)
+	obj, err := readJSONObject(data)
 	if err != nil {
 		return nil, err
 	}
@@ -100,76 +97,21 @@ func mergeErrors(readErrs, validationErrs []FieldError) []FieldError {
 	return out
 }
 
-// readJSONObject reads one JSON object into a rawObject. At the top level a
-// "lines" member must be an array of objects, read the same way.
-func readJSONObject(data []byte, top bool) (rawObject, error) {
-	var obj rawObject
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return obj, decodeErr(CodeJSONMalformed, err, "a document is a JSON object")
+// readJSONObject reads one JSON object into a rawObject (jsonScanner.object):
+// a "lines" member must be an array of objects, read the same way.
+func readJSONObject(data []byte) (rawObject, error) {
+	if !json.Valid(data) {
+		// Only for the message: encoding/json says what is wrong where.
+		err := json.Unmarshal(data, new(any))
+		return rawObject{}, decodeErr(CodeJSONMalformed, err, "a document is one JSON object")
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return obj, decodeErr(CodeJSONMalformed, err, "read member name")
-		}
-		name, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return obj, decodeErr(CodeJSONMalformed, err, "read member %q", name)
-		}
-		switch {
-		case raw[0] == 'n': // null is absence
-		case top && name == "lines":
-			if obj.hasLines {
-				obj.errs = append(obj.errs, FieldError{"lines", CodeDuplicateField, "field is given more than once"})
-				continue
-			}
-			if err := obj.readJSONLines(raw); err != nil {
-				return obj, err
-			}
-		default:
-			v := rawValue{text: string(raw), json: raw[0]}
-			if raw[0] == '"' {
-				if err := json.Unmarshal(raw, &v.text); err != nil {
-					return obj, decodeErr(CodeJSONMalformed, err, "read member %q", name)
-				}
-				v.text = strings.TrimSpace(v.text)
-			}
-			obj.add(name, v)
-		}
+	s := newJSONScanner(data)
+	if s.next() != '{' {
+		return rawObject{}, decodeErr(CodeJSONMalformed, nil, "a document is a JSON object")
 	}
-	if _, err := dec.Token(); err != nil {
-		return obj, decodeErr(CodeJSONMalformed, err, "unterminated object")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return obj, decodeErr(CodeJSONMalformed, err, "data after the document")
+	obj, err := s.object(true)
+	if err != nil {
+		return rawObject{}, decodeErr(CodeJSONMalformed, err, "read the document")
 	}
 	return obj, nil
-}
-
-// readJSONLines reads the "lines" array into o.lines.
-func (o *rawObject) readJSONLines(raw json.RawMessage) error {
-	o.hasLines = true
-	if raw[0] != '[' {
-		o.errs = append(o.errs, FieldError{"lines", CodeInvalidType, "must be an array of lines"})
-		return nil
-	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return decodeErr(CodeJSONMalformed, err, "read lines")
-	}
-	o.lines = make([]rawObject, len(elems))
-	for i, e := range elems {
-		if e = bytes.TrimSpace(e); len(e) == 0 || e[0] != '{' {
-			o.errs = append(o.errs, FieldError{fmt.Sprintf("lines[%d]", i), CodeInvalidType, "a line is a JSON object"})
-			continue
-		}
-		line, err := readJSONObject(e, false)
-		if err != nil {
-			return err
-		}
-		o.lines[i] = line
-	}
-	return nil
 }

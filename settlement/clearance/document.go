@@ -277,13 +277,13 @@ func (i *Inventory) personalIDs() []*PersonalID { return []*PersonalID{&i.BuyerI
 
 // MarshalJSON writes the order with the standard's names, amounts as decimal
 // strings with at least two decimals and the buyer's ID masked.
-func (o Order) MarshalJSON() ([]byte, error) { return marshalDocument(o) }
+func (o Order) MarshalJSON() ([]byte, error) { return marshalDocument(&o) }
 
 // MarshalJSON writes the payment like Order.MarshalJSON.
-func (p Payment) MarshalJSON() ([]byte, error) { return marshalDocument(p) }
+func (p Payment) MarshalJSON() ([]byte, error) { return marshalDocument(&p) }
 
 // MarshalJSON writes the waybill like Order.MarshalJSON.
-func (w Waybill) MarshalJSON() ([]byte, error) { return marshalDocument(w) }
+func (w Waybill) MarshalJSON() ([]byte, error) { return marshalDocument(&w) }
 
 // MarshalJSON writes the inventory like Order.MarshalJSON.
-func (i Inventory) MarshalJSON() ([]byte, error) { return marshalDocument(i) }
+func (i Inventory) MarshalJSON() ([]byte, error) { return marshalDocument(&i) }

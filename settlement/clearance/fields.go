@@ -1,14 +1,13 @@
 package clearance
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/xbsettle/xbsettle/ledger"
@@ -63,28 +62,39 @@ var (
 
 // fieldInfo is one JSON/XML field of a document struct.
 type fieldInfo struct {
-	name  string
-	index []int
+	name    string
+	index   []int
+	typ     reflect.Type
+	key     []byte // `"name":`, as the encoder writes it
+	message bool   // the head's message type: never read from a body
 }
 
-var fieldCache sync.Map // reflect.Type → []fieldInfo
+// structInfo is what the decoder and the encoder need of a document type,
+// worked out once per type.
+type structInfo struct {
+	fields []fieldInfo // in declaration order, the embedded Head's included
+	byName map[string]int
+}
 
-// fieldsOf lists t's named fields in declaration order, the embedded Head's
-// included.
-func fieldsOf(t reflect.Type) []fieldInfo {
-	if fs, ok := fieldCache.Load(t); ok {
-		return fs.([]fieldInfo)
+var fieldCache sync.Map // reflect.Type → *structInfo
+
+// infoOf returns t's named fields (see structInfo).
+func infoOf(t reflect.Type) *structInfo {
+	if si, ok := fieldCache.Load(t); ok {
+		return si.(*structInfo)
 	}
-	var fs []fieldInfo
+	si := &structInfo{byName: map[string]int{}}
 	for _, f := range reflect.VisibleFields(t) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if f.Anonymous || !f.IsExported() || name == "" || name == "-" {
 			continue
 		}
-		fs = append(fs, fieldInfo{name, f.Index})
+		key := append(appendJSONString(nil, name), ':')
+		si.byName[name] = len(si.fields)
+		si.fields = append(si.fields, fieldInfo{name, f.Index, f.Type, key, f.Type == messageType})
 	}
-	fieldCache.Store(t, fs)
-	return fs
+	fieldCache.Store(t, si)
+	return si
 }
 
 // fill sets the fields of the struct dst from obj and appends every problem
@@ -95,33 +105,29 @@ func fill(dst reflect.Value, obj rawObject, prefix string, errs *[]FieldError) {
 		fe.Field = prefix + fe.Field
 		*errs = append(*errs, fe)
 	}
-	fields := fieldsOf(dst.Type())
-	byName := make(map[string]fieldInfo, len(fields))
-	for _, f := range fields {
-		byName[f.name] = f
-	}
+	si := infoOf(dst.Type())
 	for _, rf := range obj.fields {
-		f, ok := byName[rf.name]
-		if !ok || rf.name == "lines" || dst.FieldByIndex(f.index).Type() == messageType {
+		i, ok := si.byName[rf.name]
+		if !ok || rf.name == "lines" || si.fields[i].message {
 			*errs = append(*errs, FieldError{prefix + rf.name, CodeUnknownField, "no such field in this document"})
 			continue
 		}
-		if code, msg := setValue(dst.FieldByIndex(f.index), rf.value); code != "" {
+		if code, msg := setValue(dst.FieldByIndex(si.fields[i].index), rf.value); code != "" {
 			*errs = append(*errs, FieldError{prefix + rf.name, code, msg})
 		}
 	}
 	if !obj.hasLines {
 		return
 	}
-	f, ok := byName["lines"]
+	i, ok := si.byName["lines"]
 	if !ok {
 		*errs = append(*errs, FieldError{prefix + "lines", CodeUnknownField, "this document has no lines"})
 		return
 	}
-	lines := dst.FieldByIndex(f.index)
+	lines := dst.FieldByIndex(si.fields[i].index)
 	lines.Set(reflect.MakeSlice(lines.Type(), len(obj.lines), len(obj.lines)))
 	for i, l := range obj.lines {
-		fill(lines.Index(i), l, fmt.Sprintf("%slines[%d].", prefix, i), errs)
+		fill(lines.Index(i), l, prefix+"lines["+strconv.Itoa(i)+"].", errs)
 	}
 }
 
@@ -137,15 +143,15 @@ func setValue(dst reflect.Value, v rawValue) (code, msg string) {
 		if err != nil {
 			return CodeInvalidDecimal, "not a decimal number like 12.50"
 		}
-		dst.Set(reflect.ValueOf(d))
+		*dst.Addr().Interface().(*decimal.Decimal) = d
 	case timeType:
 		t, err := parseTime(v.text)
 		if err != nil {
 			return CodeInvalidTime, "not a time: use yyyyMMddHHmmss (China time) or RFC 3339"
 		}
-		dst.Set(reflect.ValueOf(t))
+		*dst.Addr().Interface().(*time.Time) = t
 	case personalIDType:
-		dst.Set(reflect.ValueOf(ParsePersonalID(v.text)))
+		*dst.Addr().Interface().(*PersonalID) = ParsePersonalID(v.text)
 	case currencyType:
 		c, err := ParseCurrency(v.text)
 		if err != nil {
@@ -188,67 +194,123 @@ func checkJSONType(dst reflect.Value, v rawValue) (code, msg string) {
 // marshalDocument writes a document struct as JSON with the standard's field
 // names: amounts as canonical decimal strings ("300.00"), times in RFC 3339,
 // personal IDs masked; empty strings, zero integers and zero times are left
-// out. The output decodes again with DecodeJSON (masked IDs aside).
+// out. The output decodes again with DecodeJSON (masked IDs aside). It is
+// byte for byte what encoding/json would write for the same members, without
+// its reflection per value.
+//
+// doc is a pointer to the struct: its fields are read in place.
 func marshalDocument(doc any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := writeObject(&b, reflect.ValueOf(doc)); err != nil {
+	b, err := appendObject(make([]byte, 0, 1024), reflect.ValueOf(doc).Elem())
+	if err != nil {
 		return nil, fmt.Errorf("marshal %T: %w", doc, err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
-func writeObject(b *bytes.Buffer, v reflect.Value) error {
-	b.WriteByte('{')
-	sep := ""
-	for _, f := range fieldsOf(v.Type()) {
+func appendObject(b []byte, v reflect.Value) ([]byte, error) {
+	b = append(b, '{')
+	sep := false
+	for _, f := range infoOf(v.Type()).fields {
 		fv := v.FieldByIndex(f.index)
-		if fv.IsZero() && fv.Type() != decimalType && fv.Kind() != reflect.Slice {
+		if fv.IsZero() && f.typ != decimalType && fv.Kind() != reflect.Slice {
 			continue
 		}
-		b.WriteString(sep)
-		sep = ","
-		fmt.Fprintf(b, "%q:", f.name)
-		if err := writeValue(b, fv); err != nil {
-			return fmt.Errorf("field %s: %w", f.name, err)
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, f.key...)
+		var err error
+		if b, err = appendValue(b, fv); err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.name, err)
 		}
 	}
-	b.WriteByte('}')
-	return nil
+	return append(b, '}'), nil
 }
 
-func writeValue(b *bytes.Buffer, v reflect.Value) error {
+func appendValue(b []byte, v reflect.Value) ([]byte, error) {
 	switch v.Type() {
 	case decimalType:
-		return writeJSON(b, formatDecimal(v.Interface().(decimal.Decimal)))
+		d := v.Addr().Interface().(*decimal.Decimal)
+		return appendJSONString(b, formatDecimal(*d)), nil
 	case timeType:
-		return writeJSON(b, v.Interface().(time.Time).Format(time.RFC3339))
+		t := v.Addr().Interface().(*time.Time)
+		b = append(b, '"')
+		return append(t.AppendFormat(b, time.RFC3339), '"'), nil
 	case personalIDType:
-		return writeJSON(b, v.Interface().(PersonalID).Mask())
+		return appendJSONString(b, v.Addr().Interface().(*PersonalID).Mask()), nil
 	}
 	switch v.Kind() {
 	case reflect.String:
-		return writeJSON(b, v.String())
+		return appendJSONString(b, v.String()), nil
 	case reflect.Int:
-		b.WriteString(strconv.FormatInt(v.Int(), 10))
+		return strconv.AppendInt(b, v.Int(), 10), nil
 	case reflect.Slice:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i := range v.Len() {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			if err := writeObject(b, v.Index(i)); err != nil {
-				return fmt.Errorf("lines[%d]: %w", i, err)
+			var err error
+			if b, err = appendObject(b, v.Index(i)); err != nil {
+				return nil, fmt.Errorf("lines[%d]: %w", i, err)
 			}
 		}
-		b.WriteByte(']')
-	default:
-		return fmt.Errorf("unsupported type %s", v.Type())
+		return append(b, ']'), nil
 	}
-	return nil
+	return nil, fmt.Errorf("unsupported type %s", v.Type())
 }
 
-func writeJSON(b *bytes.Buffer, s string) error {
-	enc, err := json.Marshal(s)
-	b.Write(enc)
-	return err
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// writes it: HTML-sensitive characters, control characters, U+2028 and
+// U+2029 escaped, invalid UTF-8 replaced by U+FFFD. Stored bodies are
+// fingerprinted, so the bytes must not depend on which encoder wrote them.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
+	"slices"
 )
 
 // The store keeps a document as its JSON (MarshalJSON: the standard's names,
@@ -84,48 +84,16 @@ func DecodeStored(mt MessageType, body []byte, id StoredID) (Document, error) {
 }
 
 // readStoredObject reads a stored document's JSON into a rawObject. Stored
-// JSON was written by MarshalJSON, so it needs none of readJSONObject's
-// guards (member order, duplicates, JSON types), and the matcher reads
-// every document of every chain it evaluates: one json.Unmarshal is several
-// times cheaper than reading token by token. The "type" member is left out:
-// the store's message column is what counts.
+// JSON was written by MarshalJSON, so it is not checked with json.Valid
+// first (the matcher reads every document of every chain it evaluates);
+// the scanner still refuses what it cannot split. The "type" member is left
+// out: the store's message column is what counts.
 func readStoredObject(body []byte) (rawObject, error) {
-	var top map[string]any
-	if err := json.Unmarshal(body, &top); err != nil {
+	s := newJSONScanner(body)
+	obj, err := s.object(true)
+	if err != nil {
 		return rawObject{}, err
 	}
-	obj := storedFields(top)
-	if lines, ok := top["lines"].([]any); ok {
-		obj.hasLines = true
-		obj.lines = make([]rawObject, len(lines))
-		for i, l := range lines {
-			m, ok := l.(map[string]any)
-			if !ok {
-				return rawObject{}, fmt.Errorf("line %d is not an object", i)
-			}
-			obj.lines[i] = storedFields(m)
-		}
-	}
+	obj.fields = slices.DeleteFunc(obj.fields, func(f rawField) bool { return f.name == "type" })
 	return obj, nil
-}
-
-// storedFields turns the scalar members of m into raw fields, read as text
-// (like XML: amounts are strings, integers numbers, both parse from text).
-func storedFields(m map[string]any) rawObject {
-	obj := rawObject{fields: make([]rawField, 0, len(m))}
-	for name, v := range m {
-		var text string
-		switch v := v.(type) {
-		case string:
-			text = v
-		case float64:
-			text = strconv.FormatFloat(v, 'f', -1, 64)
-		default:
-			continue // "lines", handled by the caller; nothing else is stored
-		}
-		if name != "type" {
-			obj.fields = append(obj.fields, rawField{name, rawValue{text: text}})
-		}
-	}
-	return obj
 }
