@@ -157,13 +157,9 @@ func (s *Server) storedView(c echo.Context, st clearance.Stored) (documentView, 
 		out.Replayed = true
 		return out, nil
 	}
-	body, err := json.Marshal(st.Document)
-	if err != nil {
-		return documentView{}, fmt.Errorf("encode stored document: %w", err)
-	}
 	h := st.Document.Header()
 	v := clearance.DocumentView{ID: st.ID, Kind: st.Document.Kind(), Message: h.Message, GUID: h.GUID, AppType: h.AppType,
-		AppTime: h.AppTime, Body: body, InForce: true,
+		AppTime: h.AppTime, Body: st.Body, InForce: true,
 		Receipt: clearance.Receipt{Document: st.Document.Kind(), Status: clearance.ReceiptDeclared, Rules: []clearance.RuleCode{}}}
 	if !st.Parked {
 		v.Chain = &st.Chain

@@ -93,27 +93,16 @@ func (r *run) classify(ctx context.Context) error {
 
 // awaitRun waits for a classification run to be done.
 func (r *run) awaitRun(ctx context.Context, id string) error {
-	deadline := time.Now().Add(verdictTimeout)
-	for {
+	return await(ctx, 250*time.Millisecond, "classification run "+id, func(ctx context.Context) (bool, error) {
 		var run risk.Run
 		if err := r.c.do(ctx, req{key: r.bureau, method: http.MethodGet, path: "/v1/classifications/runs/" + id}, &run); err != nil {
-			return err
+			return false, err
 		}
-		if run.Status == "done" {
-			if run.Failures > 0 {
-				return fmt.Errorf("classification run %s: %d enterprises could not be classified: %s", id, run.Failures, run.LastError)
-			}
-			return nil
+		if run.Status == "done" && run.Failures > 0 {
+			return false, fmt.Errorf("classification run %s: %d enterprises could not be classified: %s", id, run.Failures, run.LastError)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("classification run %s not done after %s", id, verdictTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		return run.Status == "done", nil
+	})
 }
 
 // override picks the proposal the bureau overrides: the first that is not

@@ -57,29 +57,24 @@ func (r *run) assess(ctx context.Context) error {
 		r.prog.add(1)
 	}
 	r.assessments = r.assessments[:0]
-	deadline := time.Now().Add(verdictTimeout)
 	for _, id := range ids {
-		for {
+		err := await(ctx, 250*time.Millisecond, "credit assessment "+id, func(ctx context.Context) (bool, error) {
 			var a assessmentView
 			if err := r.c.do(ctx, req{key: r.keys[bank.Code], method: http.MethodGet, path: "/v1/credit-assessments/" + id}, &a); err != nil {
-				return err
+				return false, err
 			}
-			if a.Status == "failed" {
-				return fmt.Errorf("credit assessment of %s failed: %s", a.Enterprise, deref(a.Error))
-			}
-			if a.Status == "done" {
+			switch a.Status {
+			case "failed":
+				return false, fmt.Errorf("credit assessment of %s failed: %s", a.Enterprise, deref(a.Error))
+			case "done":
 				r.assessments = append(r.assessments, a)
 				r.prog.add(1)
-				break
+				return true, nil
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("credit assessment %s not done after %s", id, verdictTimeout)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(250 * time.Millisecond):
-			}
+			return false, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	var notes []string

@@ -175,6 +175,31 @@ func (r *run) revokeKeys() {
 	}
 }
 
+// workTimeout bounds every wait for the workers: to match the chains, to
+// settle an instruction, to classify, to score. The clearance sweeper
+// attaches any waybill left behind within 30 s.
+const workTimeout = 3 * time.Minute
+
+// await calls check every interval until it reports done or fails, for at
+// most workTimeout; what names the wait in the timeout's error.
+func await(ctx context.Context, every time.Duration, what string, check func(context.Context) (bool, error)) error {
+	deadline := time.Now().Add(workTimeout)
+	for {
+		done, err := check(ctx)
+		if err != nil || done {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not done after %s", what, workTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+	}
+}
+
 // parallel runs fn over xs, at most n at a time, and returns the first
 // error; after it the others see a cancelled context and no new x starts.
 func parallel[T any](parent context.Context, n int, xs []T, fn func(context.Context, T) error) error {

@@ -108,28 +108,22 @@ func (r *run) settle(ctx context.Context) error {
 		}
 	}
 	// Wait for every instruction to come to rest.
-	deadline := time.Now().Add(verdictTimeout)
 	r.instructions = r.instructions[:0]
 	for _, s := range ids {
-		for {
+		err := await(ctx, 250*time.Millisecond, "instruction "+s.id, func(ctx context.Context) (bool, error) {
 			var ins instructionView
 			if err := r.c.do(ctx, req{key: r.keys[s.by.Code], method: http.MethodGet, path: "/v1/settlements/" + s.id}, &ins); err != nil {
-				return err
+				return false, err
 			}
-			busy := ins.Summary["accepted"] + ins.Summary["verified"] + ins.Summary["posted"]
-			if busy == 0 {
-				r.instructions = append(r.instructions, ins)
-				r.prog.add(len(ins.Items))
-				break
+			if ins.Summary["accepted"]+ins.Summary["verified"]+ins.Summary["posted"] > 0 {
+				return false, nil // items in flight
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("instruction %s: %d items still in flight after %s", s.id, busy, verdictTimeout)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(250 * time.Millisecond):
-			}
+			r.instructions = append(r.instructions, ins)
+			r.prog.add(len(ins.Items))
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	st := map[string]int{}

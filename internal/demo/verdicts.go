@@ -45,10 +45,6 @@ func (v *chainView) rules() []string {
 	return out
 }
 
-// verdictTimeout bounds the wait for the workers to match every chain. The
-// clearance sweeper attaches any waybill left behind within 30 s.
-const verdictTimeout = 3 * time.Minute
-
 // pollers is how many chains are read at once.
 const pollers = 16
 
@@ -60,9 +56,7 @@ func (r *run) awaitVerdicts(ctx context.Context) error {
 	r.chains = make(map[string]*chainView, len(r.day.Parcels))
 	waiting := slices.Clone(r.day.Parcels)
 	r.prog.start("matching", len(waiting))
-	deadline := time.Now().Add(verdictTimeout)
-	for len(waiting) > 0 {
-		var next []*Parcel
+	err := await(ctx, 500*time.Millisecond, "matching", func(ctx context.Context) (bool, error) {
 		found := make([]*chainView, len(waiting))
 		idx := make([]int, len(waiting))
 		for i := range idx {
@@ -70,17 +64,14 @@ func (r *run) awaitVerdicts(ctx context.Context) error {
 		}
 		err := parallel(ctx, pollers, idx, func(ctx context.Context, i int) error {
 			p := waiting[i]
-			var v chainView
 			path := "/v1/chains/" + url.PathEscape(p.Platform.Code) + "/" + url.PathEscape(p.OrderNo)
-			if err := r.c.do(ctx, req{key: r.keys[p.Platform.Code], method: http.MethodGet, path: path}, &v); err != nil {
-				return err
-			}
-			found[i] = &v
-			return nil
+			found[i] = &chainView{}
+			return r.c.do(ctx, req{key: r.keys[p.Platform.Code], method: http.MethodGet, path: path}, found[i])
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
+		var next []*Parcel
 		for i, p := range waiting {
 			if v := found[i]; settled(p, v) {
 				r.chains[p.OrderNo] = v
@@ -90,18 +81,13 @@ func (r *run) awaitVerdicts(ctx context.Context) error {
 		}
 		r.prog.set(len(r.chains))
 		waiting = next
-		if len(waiting) == 0 {
-			break
+		return len(waiting) == 0, nil
+	})
+	if err != nil {
+		if len(waiting) > 0 {
+			err = fmt.Errorf("%w: %d chains, such as %s/%s", err, len(waiting), waiting[0].Platform.Code, waiting[0].OrderNo)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d chains still not matched after %s, such as %s/%s", len(waiting), verdictTimeout,
-				waiting[0].Platform.Code, waiting[0].OrderNo)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		return err
 	}
 	byVerdict := map[string]int{}
 	for _, v := range r.chains {

@@ -27,6 +27,9 @@ type Stored struct {
 	Chain    ChainKey
 	Parked   bool
 	Replayed bool // this version was stored before, with the same content
+	// Body is the document's JSON as stored (its MarshalJSON, personal IDs
+	// masked), for answering without encoding it again.
+	Body []byte
 }
 
 // Submit stores documents (decoded and validated: DecodeJSON, DecodeXML),
@@ -154,7 +157,7 @@ func (s *Service) storeRows(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([
 	}
 	out := make([]Stored, len(rows))
 	for i, r := range rows {
-		out[i] = Stored{ID: r.ID, Document: r.Doc, Chain: r.key(), Parked: r.Tenant == "", Replayed: r.replayed}
+		out[i] = Stored{ID: r.ID, Document: r.Doc, Chain: r.key(), Parked: r.Tenant == "", Replayed: r.replayed, Body: r.Body}
 	}
 	return out, dirty, nil
 }
