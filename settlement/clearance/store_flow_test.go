@@ -203,6 +203,26 @@ func TestDirectionConflict(t *testing.T) {
 	if _, err := b.svc.Submit(b.ctx, Submitter{By: "test"}, []Document{receipt}); !errors.Is(err, ErrChainDirection) {
 		t.Fatalf("export receipt on an import chain: %v", err)
 	}
+	var dirty int
+	if err := b.db.Get(&dirty, `SELECT dirty_version FROM clearance_chains WHERE order_no = 'DIR1' AND direction = 'import'`); err != nil || dirty != 1 {
+		t.Fatalf("chain after the refusal: dirty version %d, %v; want an import chain at 1", dirty, err)
+	}
+	if n := b.count("clearance_documents"); n != 1 {
+		t.Fatalf("%d documents, want the order alone", n)
+	}
+
+	// An export waybill parked before the import chain existed stays
+	// parked when the chain arrives, and nothing of it is attached.
+	w := exportChain(t).Waybill
+	w.OrderNo, w.EbpCode = "DIR2", ""
+	if st := b.submit(w)[0]; !st.Parked {
+		t.Fatalf("waybill not parked: %+v", st)
+	}
+	o2, _, _, _ := chainDocs(t, "DIR2", 8002)
+	b.submit(o2)
+	if n, parked := b.count("clearance_documents"), b.count("clearance_parked_waybills"); n != 2 || parked != 1 {
+		t.Fatalf("%d documents and %d parked waybills, want the two orders and the waybill still parked", n, parked)
+	}
 }
 
 // TestDeleteTakesADocumentOut: a later version with appType 3 removes the

@@ -157,7 +157,7 @@ WITH u AS (
 	WHERE cur.verdict IS DISTINCT FROM u.verdict OR cur.state IS DISTINCT FROM u.state
 	RETURNING tenant_id, order_no, version
 )
-UPDATE clearance_chains c SET clean_version = u.v, status = u.status, state = u.state,
+UPDATE clearance_chains c SET clean_version = u.v, dirty_since = NULL, status = u.status, state = u.state,
 	verdict_version = coalesce(ins.version, c.verdict_version), updated_at = now()
 FROM u LEFT JOIN ins ON ins.tenant_id = u.t AND ins.order_no = u.o
 WHERE c.tenant_id = u.t AND c.order_no = u.o`

@@ -129,10 +129,10 @@ func sameDirection(rows []*docRow) error {
 }
 
 // storeRows writes one Submit in its transaction: it resolves the chains of
-// waybills without ebpCode (parking those it cannot), locks the chains in
-// key order (every writer does, so they never deadlock), checks their
-// direction, then inserts the versions and bumps the chains in one
-// statement. It returns the outcome per row and the chains made dirty.
+// waybills without ebpCode (parking those it cannot), then inserts the
+// versions and creates or bumps their chains, in key order, in one
+// statement that also checks their direction. It returns the outcome per
+// row and the chains made dirty.
 func (s *Service) storeRows(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([]Stored, []ChainKey, error) {
 	if err := resolveWaybills(ctx, tx, rows); err != nil {
 		return nil, nil, err
@@ -144,9 +144,6 @@ func (s *Service) storeRows(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([
 		} else {
 			chained = append(chained, r)
 		}
-	}
-	if err := lockChains(ctx, tx, chained); err != nil {
-		return nil, nil, err
 	}
 	dirty, err := insertDocuments(ctx, tx, chained)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 const (
 	staleDirtySQL = `
 SELECT tenant_id, order_no FROM clearance_chains
-WHERE dirty_version > clean_version AND dirty_since < now() - $1::interval
+WHERE dirty_since < now() - $1::interval
 ORDER BY dirty_since LIMIT $2`
 	staleParkedSQL = `
 SELECT DISTINCT order_no FROM clearance_parked_waybills WHERE created_at < now() - $1::interval LIMIT $2`

@@ -237,14 +237,6 @@ func (s *Service) AttachWaybills(ctx context.Context, orderNos []string) error {
 				attach = append(attach, r)
 			}
 		}
-		if err := lockChains(ctx, tx, attach); errors.Is(err, ErrChainDirection) {
-			// A waybill of the other direction stays parked; an operator
-			// sees it in the logs.
-			slog.WarnContext(ctx, "parked waybills not attached", "err", err)
-			return nil
-		} else if err != nil {
-			return err
-		}
 		ids := make([]uuid.UUID, len(attach)) // before a replay renames a row
 		for i, r := range attach {
 			ids[i] = r.ID
@@ -256,6 +248,12 @@ func (s *Service) AttachWaybills(ctx context.Context, orderNos []string) error {
 		_, err = tx.ExecContext(ctx, `DELETE FROM clearance_parked_waybills WHERE id = ANY($1)`, pq.Array(ids))
 		return err
 	})
+	if errors.Is(err, ErrChainDirection) {
+		// Rolled back: a waybill of the other direction stays parked, and
+		// an operator sees it in the logs.
+		slog.WarnContext(ctx, "parked waybills not attached", "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("attach parked waybills: %w", err)
 	}
