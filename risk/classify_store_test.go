@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -333,5 +334,47 @@ func TestDecisions(t *testing.T) {
 	// The audit is append-only.
 	if _, err := b.db.Exec(`UPDATE fx_category_decisions SET category = 'A'`); err == nil {
 		t.Fatal("a decision was changed")
+	}
+}
+
+// TestConcurrentRuns: runs over the same enterprises at once (the monthly
+// one and others on demand, of different periods) all finish, and each
+// enterprise has one pending proposal.
+func TestConcurrentRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var codes []string
+	for i := range 20 {
+		code := fmt.Sprintf("44038000%02d", i)
+		b.register(code, risk.KindSeller, day(2015, 1, 1), nil)
+		b.chains(code, "import", verified(1+i, "1000.00"))
+		codes = append(codes, code)
+	}
+	var runs []risk.Run
+	for m := range 6 {
+		end := periodEnd.AddDate(0, m, 0)
+		run, err := b.svc.StartRun(b.ctx, b.staff, risk.RunRequest{PeriodStart: periodStart, PeriodEnd: end, Enterprises: codes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, run)
+	}
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, run := range runs {
+		wg.Go(func() { errs[i] = b.svc.ProcessRun(b.ctx, run.ID) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pending, enterprises int
+	if err := b.db.QueryRow(`SELECT count(*), count(DISTINCT tenant_id) FROM fx_classifications WHERE status = 'pending'`).Scan(&pending, &enterprises); err != nil {
+		t.Fatal(err)
+	}
+	if pending != len(codes) || enterprises != len(codes) {
+		t.Fatalf("%d pending proposals for %d enterprises, want one each of %d", pending, enterprises, len(codes))
 	}
 }

@@ -96,6 +96,13 @@ func (s *Service) storeProposals(ctx context.Context, run uuid.UUID, ps []stored
 	}
 	now := s.clock()
 	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		// Two runs may classify an enterprise at once (the monthly one and one
+		// on demand): each takes the enterprises' locks first, in one order, so
+		// the second sees the first's proposals instead of colliding with them.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7405005, k)
+			FROM (SELECT DISTINCT hashtext(e) AS k FROM unnest($1::text[]) AS e ORDER BY 1) AS l`, pq.Array(ents)); err != nil {
+			return fmt.Errorf("lock proposals: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, supersedeSQL, pq.Array(ents), pq.ByteaArray(hashes), now); err != nil {
 			return fmt.Errorf("supersede proposals: %w", err)
 		}
