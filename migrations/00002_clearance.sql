@@ -99,6 +99,7 @@ CREATE TABLE clearance_chains (
     clean_version   bigint NOT NULL DEFAULT 0,
     dirty_since     timestamptz,
     verdict_version integer NOT NULL DEFAULT 0,
+    verdict_hash    bytea,                      -- of the verdict in force: a new version only when it changes
     status          text CHECK (status IN ('incomplete', 'verified', 'mismatched')),
     state           text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'cancelled', 'returned')),
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -33,6 +33,7 @@ type evaluation struct {
 
 	verdict     Verdict
 	verdictJSON []byte
+	prev        chainRow // as locked for the write: the verdict in force
 	wasVerified bool
 }
 
@@ -76,6 +77,11 @@ func (s *Service) MatchChains(ctx context.Context, keys []ChainKey) error {
 }
 
 func (s *Service) matchSet(ctx context.Context, keys []ChainKey) error {
+	release, err := s.evaluating.lock(ctx, keys)
+	if err != nil {
+		return err
+	}
+	defer release()
 	for round := 0; round < maxMatchRounds; round++ {
 		left, err := s.matchRound(ctx, keys)
 		if err != nil {
@@ -119,6 +125,14 @@ func (s *Service) matchRound(ctx context.Context, keys []ChainKey) ([]ChainKey, 
 	facts := Facts{Registry: reg, Rates: rates}
 	var left []ChainKey
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Every statement here reads or writes rows by the keys it is given
+		// (at most MaxMatchBatch): a nested loop over the index is right at
+		// any size, but between two ANALYZEs of a fast-growing table the
+		// planner prefers to hash the whole table, at a cost that grows
+		// with it.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
+			return fmt.Errorf("plan by key: %w", err)
+		}
 		var cleared []*evaluation
 		var err error
 		if cleared, left, err = claim(ctx, tx, evs); err != nil || len(cleared) == 0 {
@@ -156,7 +170,7 @@ func claim(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) (cleared []*eval
 		row := locked[e.key]
 		switch {
 		case row.Dirty == e.version && row.Clean < e.version:
-			e.wasVerified = row.Status == StatusVerified && row.State == ChainOpen
+			e.prev, e.wasVerified = row, row.Status == StatusVerified && row.State == ChainOpen
 			cleared = append(cleared, e)
 		case row.Dirty > row.Clean:
 			left = append(left, e.key)

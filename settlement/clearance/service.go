@@ -35,6 +35,8 @@ type Service struct {
 	key   []byte
 	sched Scheduler
 	rates rateCache
+	// evaluating: the chains this process is matching (see chainLocks).
+	evaluating chainLocks
 	// afterSnapshot, in tests, runs between an evaluation's read and its
 	// write, where a concurrent version would slip in.
 	afterSnapshot func()

@@ -253,3 +253,30 @@ func TestDeleteTakesADocumentOut(t *testing.T) {
 		t.Fatalf("deleted version's view %+v %v", dv, err)
 	}
 }
+
+// TestSameVerdictIsNotRepeated: a new version that changes nothing the
+// verdict says is matched (the chain is clean again) without a new verdict
+// version; one that changes the verdict adds one.
+func TestSameVerdictIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	b := storeSetup(t)
+	o, p, w, i := chainDocs(t, "SAME1", 9501)
+	b.submit(o, p, w, i)
+	key := ChainKey{ebp, "SAME1"}
+	b.match(key)
+	again := *w
+	again.GUID, again.AppType, again.AppTime = "SAME1-W2", AppChange, w.AppTime.Add(time.Minute)
+	b.submit(&again)
+	if v := b.match(key); v.Pending || v.VerdictVersion != 1 || verdictOf(t, v).Status != StatusVerified {
+		t.Fatalf("after an unchanged waybill: pending %v, verdict version %d, %s", v.Pending, v.VerdictVersion, v.Verdict)
+	}
+	late := again
+	late.GUID, late.AppTime, late.Consignee = "SAME1-W3", again.AppTime.Add(time.Minute), "Somebody Else"
+	b.submit(&late)
+	if v := b.match(key); v.VerdictVersion != 2 || verdictOf(t, v).Status != StatusMismatched {
+		t.Fatalf("after another consignee: verdict version %d, %s", v.VerdictVersion, v.Verdict)
+	}
+	if n := b.count("clearance_verdicts"); n != 2 {
+		t.Fatalf("%d verdict versions, want 2", n)
+	}
+}

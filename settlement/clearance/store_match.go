@@ -1,7 +1,9 @@
 package clearance
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"time"
@@ -19,6 +21,7 @@ type chainRow struct {
 	Dirty          int64       `db:"dirty_version"`
 	Clean          int64       `db:"clean_version"`
 	VerdictVersion int         `db:"verdict_version"`
+	VerdictHash    []byte      `db:"verdict_hash"` // verdictHash of the verdict in force
 	Status         Status      `db:"status"`
 	State          ChainStatus `db:"state"`
 }
@@ -26,20 +29,25 @@ type chainRow struct {
 func (c *chainRow) key() ChainKey { return ChainKey{c.Tenant, c.OrderNo} }
 
 const chainColumns = `c.tenant_id, c.order_no, coalesce(c.direction, '') AS direction, c.dirty_version, c.clean_version,
-	c.verdict_version, coalesce(c.status, '') AS status, c.state`
+	c.verdict_version, c.verdict_hash, coalesce(c.status, '') AS status, c.state`
 
 // dirtyChainsSQL reads the chains of a set that wait for evaluation.
+//
+// It and the other reads of a set of chains by key look each one up by its
+// key (LATERAL … LIMIT 1, which the planner cannot turn into a join): as
+// the table grows between two ANALYZEs, or with a backlog of dirty chains,
+// the planner otherwise prefers to read the whole table, or every dirty
+// chain, and hash them, at a cost that grows with the table.
 const dirtyChainsSQL = `
-SELECT ` + chainColumns + `
-FROM clearance_chains c JOIN unnest($1::text[], $2::text[]) AS u(t, o) ON c.tenant_id = u.t AND c.order_no = u.o
-WHERE c.dirty_version > c.clean_version`
+SELECT c.* FROM unnest($1::text[], $2::text[]) AS u(t, o) CROSS JOIN LATERAL (
+	SELECT ` + chainColumns + ` FROM clearance_chains c
+	WHERE c.tenant_id = u.t AND c.order_no = u.o AND c.dirty_version > c.clean_version LIMIT 1) c`
 
 // lockEvaluatedSQL locks chains in key order for the write of their verdicts.
 const lockEvaluatedSQL = `
-SELECT ` + chainColumns + `
-FROM clearance_chains c JOIN unnest($1::text[], $2::text[]) AS u(t, o) ON c.tenant_id = u.t AND c.order_no = u.o
-ORDER BY c.tenant_id, c.order_no
-FOR UPDATE OF c`
+SELECT c.* FROM (SELECT * FROM unnest($1::text[], $2::text[]) AS u(t, o) ORDER BY t, o) u CROSS JOIN LATERAL (
+	SELECT ` + chainColumns + ` FROM clearance_chains c
+	WHERE c.tenant_id = u.t AND c.order_no = u.o LIMIT 1 FOR UPDATE) c`
 
 // storedDoc is a clearance_documents row as read back.
 type storedDoc struct {
@@ -138,42 +146,61 @@ func lockEvaluated(ctx context.Context, tx *sqlx.Tx, keys []ChainKey) (map[Chain
 	return out, nil
 }
 
-// writeVerdictsSQL records an evaluation for a set of chains in one
-// statement: a new verdict version where the verdict or the state differs
-// from the one in force (history is kept, repeats are not), and the chain's
-// clean version, status and state.
-const writeVerdictsSQL = `
-WITH u AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[])
-	AS u(t, o, v, status, state, verdict)
-), cur AS (
-	SELECT c.tenant_id, c.order_no, c.verdict_version, cv.verdict, cv.state
-	FROM clearance_chains c JOIN u ON c.tenant_id = u.t AND c.order_no = u.o
-	LEFT JOIN clearance_verdicts cv ON cv.tenant_id = c.tenant_id AND cv.order_no = c.order_no AND cv.version = c.verdict_version
-), ins AS (
-	INSERT INTO clearance_verdicts (tenant_id, order_no, version, status, state, verdict, chain_version)
-	SELECT u.t, u.o, cur.verdict_version + 1, u.status, u.state, u.verdict, u.v
-	FROM u JOIN cur ON cur.tenant_id = u.t AND cur.order_no = u.o
-	WHERE cur.verdict IS DISTINCT FROM u.verdict OR cur.state IS DISTINCT FROM u.state
-	RETURNING tenant_id, order_no, version
-)
+// insertVerdictsSQL adds verdict versions; cleanChainsSQL records an
+// evaluation on its chains: clean version, status, state and the verdict in
+// force. Whether a verdict is new is decided in Go, by the fingerprint the
+// chain keeps of its verdict in force (verdictHash), rather than by reading
+// and comparing the stored verdicts: history is kept, repeats are not.
+const (
+	insertVerdictsSQL = `
+INSERT INTO clearance_verdicts (tenant_id, order_no, version, status, state, verdict, chain_version)
+SELECT t, o, v, status, state, verdict::jsonb, cv
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(t, o, v, status, state, verdict, cv)`
+	cleanChainsSQL = `
 UPDATE clearance_chains c SET clean_version = u.v, dirty_since = NULL, status = u.status, state = u.state,
-	verdict_version = coalesce(ins.version, c.verdict_version), updated_at = now()
-FROM u LEFT JOIN ins ON ins.tenant_id = u.t AND ins.order_no = u.o
+	verdict_version = u.vv, verdict_hash = u.h, updated_at = now()
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[])
+	AS u(t, o, v, status, state, vv, h)
 WHERE c.tenant_id = u.t AND c.order_no = u.o`
+)
 
-// writeVerdicts stores the evaluations.
+// verdictHash fingerprints what a verdict version records: the chain's
+// state and its verdict as stored.
+func verdictHash(state ChainStatus, verdictJSON []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(state))
+	h.Write([]byte{0})
+	h.Write(verdictJSON)
+	return h.Sum(nil)
+}
+
+// writeVerdicts stores the evaluations: a new verdict version for each
+// chain whose verdict or state changed, and the chains' outcome.
 func writeVerdicts(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) error {
 	n := len(evs)
-	ts, os, statuses, states, verdicts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	versions := make([]int64, n)
+	ts, os, statuses, states := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	versions, verdictVersions, hashes := make([]int64, n), make([]int64, n), make([][]byte, n)
+	var vt, vo, vstatus, vstate, verdict []string
+	var vv, vchain []int64
 	for i, e := range evs {
 		ts[i], os[i], versions[i] = e.key.EbpCode, e.key.OrderNo, e.version
-		statuses[i], states[i], verdicts[i] = string(e.verdict.Status), string(e.state), string(e.verdictJSON)
+		statuses[i], states[i] = string(e.verdict.Status), string(e.state)
+		hashes[i], verdictVersions[i] = verdictHash(e.state, e.verdictJSON), int64(e.prev.VerdictVersion)
+		if !bytes.Equal(hashes[i], e.prev.VerdictHash) {
+			verdictVersions[i]++
+			vt, vo, vv, vstatus, vstate = append(vt, ts[i]), append(vo, os[i]), append(vv, verdictVersions[i]), append(vstatus, statuses[i]), append(vstate, states[i])
+			verdict, vchain = append(verdict, string(e.verdictJSON)), append(vchain, e.version)
+		}
 	}
-	if _, err := tx.ExecContext(ctx, writeVerdictsSQL, pq.Array(ts), pq.Array(os), pq.Array(versions),
-		pq.Array(statuses), pq.Array(states), pq.Array(verdicts)); err != nil {
-		return fmt.Errorf("write %d verdicts: %w", n, err)
+	if len(vt) > 0 {
+		if _, err := tx.ExecContext(ctx, insertVerdictsSQL, pq.Array(vt), pq.Array(vo), pq.Array(vv), pq.Array(vstatus),
+			pq.Array(vstate), pq.Array(verdict), pq.Array(vchain)); err != nil {
+			return fmt.Errorf("write %d verdicts: %w", len(vt), err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, cleanChainsSQL, pq.Array(ts), pq.Array(os), pq.Array(versions),
+		pq.Array(statuses), pq.Array(states), pq.Array(verdictVersions), pq.ByteaArray(hashes)); err != nil {
+		return fmt.Errorf("record %d evaluations: %w", n, err)
 	}
 	return nil
 }
