@@ -37,6 +37,8 @@ type Service struct {
 	rates rateCache
 	// evaluating: the chains this process is matching (see chainLocks).
 	evaluating chainLocks
+	// cache: the documents this process stored lately (see docCache).
+	cache docCache
 	// afterSnapshot, in tests, runs between an evaluation's read and its
 	// write, where a concurrent version would slip in.
 	afterSnapshot func()

@@ -65,23 +65,42 @@ type storedDoc struct {
 	SubmittedBy     string         `db:"submitted_by"`
 	SubmitterTenant string         `db:"submitter_tenant"`
 	CreatedAt       time.Time      `db:"created_at"`
+	doc             Document       // from the document cache
 }
 
-// decode rebuilds the document, its personal ID sealed.
+// decode rebuilds the document, its personal ID sealed, unless the
+// document cache already gave it.
 func (d *storedDoc) decode() (Document, error) {
-	return DecodeStored(d.Message, []byte(d.Body), StoredID{Hash: d.IDHash.String, Valid: d.IDValid.Bool})
+	if d.doc != nil {
+		return d.doc, nil
+	}
+	return DecodeStored(d.Message, []byte(d.Body), d.storedID())
 }
 
-const docColumns = `d.id, d.tenant_id, d.order_no, d.kind, d.message, d.guid, d.app_type, d.app_time, d.body::text AS body,
+func (d *storedDoc) storedID() StoredID {
+	return StoredID{Hash: d.IDHash.String, Valid: d.IDValid.Bool}
+}
+
+// docHeadColumns are a stored version's columns but its body.
+const (
+	docHeadColumns = `d.id, d.tenant_id, d.order_no, d.kind, d.message, d.guid, d.app_type, d.app_time,
 	d.id_hash, d.id_valid, d.submitted_by, d.submitter_tenant, d.created_at`
+	docColumns = docHeadColumns + `, d.body::text AS body`
+)
 
 // docsInForceSQL reads, for a set of chains, the version in force of each
 // kind: the order of clearance.Supersedes. A delete in force is returned
-// too; the caller leaves it out.
-const docsInForceSQL = `
-SELECT DISTINCT ON (d.tenant_id, d.order_no, d.kind) ` + docColumns + `
+// too; the caller leaves it out. docHeadsInForceSQL does without the
+// bodies, which the matcher mostly has in its cache, and docBodiesSQL
+// reads those it does not.
+const (
+	docsInForceFrom = `
 FROM clearance_documents d JOIN unnest($1::text[], $2::text[]) AS u(t, o) ON d.tenant_id = u.t AND d.order_no = u.o
 ORDER BY d.tenant_id, d.order_no, d.kind, d.app_time DESC, d.app_type DESC, d.guid DESC`
+	docsInForceSQL     = `SELECT DISTINCT ON (d.tenant_id, d.order_no, d.kind) ` + docColumns + docsInForceFrom
+	docHeadsInForceSQL = `SELECT DISTINCT ON (d.tenant_id, d.order_no, d.kind) ` + docHeadColumns + docsInForceFrom
+	docBodiesSQL       = `SELECT id, body::text AS body FROM clearance_documents WHERE id = ANY($1::uuid[])`
+)
 
 // loadDocsInForce returns the versions in force of the chains' documents.
 func loadDocsInForce(ctx context.Context, q querier, keys []ChainKey) ([]storedDoc, error) {
@@ -89,6 +108,38 @@ func loadDocsInForce(ctx context.Context, q querier, keys []ChainKey) ([]storedD
 	var docs []storedDoc
 	if err := q.SelectContext(ctx, &docs, docsInForceSQL, pq.Array(ts), pq.Array(os)); err != nil {
 		return nil, fmt.Errorf("load documents of %d chains: %w", len(keys), err)
+	}
+	return docs, nil
+}
+
+// loadDocsToMatch is loadDocsInForce for the matcher: documents in the
+// cache are taken from it, the bodies of the others are read.
+func (s *Service) loadDocsToMatch(ctx context.Context, q querier, keys []ChainKey) ([]storedDoc, error) {
+	ts, os := keyArrays(keys)
+	var docs []storedDoc
+	if err := q.SelectContext(ctx, &docs, docHeadsInForceSQL, pq.Array(ts), pq.Array(os)); err != nil {
+		return nil, fmt.Errorf("load documents of %d chains: %w", len(keys), err)
+	}
+	missing := map[uuid.UUID]*storedDoc{}
+	var ids []uuid.UUID
+	for i := range docs {
+		if docs[i].doc = s.cache.get(docs[i].ID); docs[i].doc == nil {
+			missing[docs[i].ID] = &docs[i]
+			ids = append(ids, docs[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return docs, nil
+	}
+	var bodies []struct {
+		ID   uuid.UUID `db:"id"`
+		Body string    `db:"body"`
+	}
+	if err := q.SelectContext(ctx, &bodies, docBodiesSQL, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("load %d documents: %w", len(ids), err)
+	}
+	for _, b := range bodies {
+		missing[b.ID].Body = b.Body
 	}
 	return docs, nil
 }
@@ -121,7 +172,7 @@ func (s *Service) readSnapshot(ctx context.Context, keys []ChainKey) (*snapshot,
 	for i := range snap.chains {
 		dirty[i] = snap.chains[i].key()
 	}
-	docs, err := loadDocsInForce(ctx, tx, dirty)
+	docs, err := s.loadDocsToMatch(ctx, tx, dirty)
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,13 @@ func (s *Service) Submit(ctx context.Context, by Submitter, docs []Document) ([]
 	if err != nil {
 		return nil, fmt.Errorf("store %d documents: %w", len(docs), err)
 	}
+	var stored []*docRow
+	for _, r := range rows {
+		if !r.replayed && r.Tenant != "" {
+			stored = append(stored, r)
+		}
+	}
+	s.cache.put(stored)
 	s.schedule(ctx, dirty)
 	// A waybill stored meanwhile under its carrier may now find its chain,
 	// and a waybill parked here may have missed a chain committed
