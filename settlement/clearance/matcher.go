@@ -125,14 +125,6 @@ func (s *Service) matchRound(ctx context.Context, keys []ChainKey) ([]ChainKey, 
 	facts := Facts{Registry: reg, Rates: rates}
 	var left []ChainKey
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// Every statement here reads or writes rows by the keys it is given
-		// (at most MaxMatchBatch): a nested loop over the index is right at
-		// any size, but between two ANALYZEs of a fast-growing table the
-		// planner prefers to hash the whole table, at a cost that grows
-		// with it.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
-			return fmt.Errorf("plan by key: %w", err)
-		}
 		var cleared []*evaluation
 		var err error
 		if cleared, left, err = claim(ctx, tx, evs); err != nil || len(cleared) == 0 {
