@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ func benchCmd(ctx context.Context, cfg config.Config, args []string, stdout io.W
 	duration := fs.Duration("duration", 15*time.Second, "how long each timed scenario runs")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all)")
 	out := fs.String("out", "bench.json", "where to write the figures")
+	chains := fs.Int("chains", bench.DefaultChains, "chains (of 4 documents) the clearance scenario posts and matches")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and clients) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,9 +31,22 @@ func benchCmd(ctx context.Context, cfg config.Config, args []string, stdout io.W
 	if server == "" {
 		return usageError("bench: set XBS_TEST_DATABASE_URL to a PostgreSQL server URL it may create a database on (make bench does)")
 	}
-	bc := bench.Config{ServerURL: server, Duration: *duration, PoolSize: cfg.DBMaxConns}
+	// The clearance scenario schedules matching on Redis, as in production.
+	bc := bench.Config{ServerURL: server, Duration: *duration, PoolSize: cfg.DBMaxConns,
+		RedisAddr: os.Getenv("XBS_TEST_REDIS_ADDR"), RedisDB: cfg.RedisDB, Workers: cfg.Concurrency, Chains: *chains}
 	if *only != "" {
 		bc.Scenarios = strings.Split(*only, ",")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, bc, stdout)
 	if err != nil {

@@ -23,11 +23,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/db"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
 // Config says what to run and where.
@@ -35,20 +37,28 @@ type Config struct {
 	ServerURL string        // superuser URL of a PostgreSQL server; a fresh database is made on it
 	Scenarios []string      // names to run; empty runs all
 	Duration  time.Duration // how long each timed scenario runs
-	PoolSize  int           // PostgreSQL connections of the API
+	PoolSize  int           // PostgreSQL connections of the API (and its in-process worker)
+	RedisAddr string        // Redis for the clearance's Asynq tasks; "" skips the clearance
+	RedisDB   int           // its logical database
+	Workers   int           // Asynq worker concurrency
+	Chains    int           // chains of the clearance scenario; 0 means DefaultChains
 }
 
 // Result is one scenario's figures.
 type Result struct {
-	Scenario  string  `json:"scenario"`
-	Entries   int64   `json:"entries"`
-	Errors    int64   `json:"errors"`
-	Seconds   float64 `json:"seconds"`
-	PerSecond float64 `json:"entries_per_second"`
-	P50ms     float64 `json:"p50_ms,omitempty"`
-	P99ms     float64 `json:"p99_ms,omitempty"`
-	Target    string  `json:"target"`
-	Met       bool    `json:"met"`
+	Scenario string  `json:"scenario"`
+	Entries  int64   `json:"entries"` // entries, or documents for the clearance
+	Chains   int64   `json:"chains,omitempty"`
+	Errors   int64   `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	// IngestSeconds is how long the clearance's posting took; matching
+	// ends later.
+	IngestSeconds float64 `json:"ingest_seconds,omitempty"`
+	PerSecond     float64 `json:"entries_per_second"`
+	P50ms         float64 `json:"p50_ms,omitempty"`
+	P99ms         float64 `json:"p99_ms,omitempty"`
+	Target        string  `json:"target"`
+	Met           bool    `json:"met"`
 }
 
 // Report is what bench.json holds.
@@ -69,11 +79,12 @@ var scenarios = []scenario{
 	{"single", singleEntries},
 	{"bulk", bulkEntries},
 	{"hot", hotAccount},
+	{"clearance", clearanceChains},
 }
 
 // Run sets up the stack, runs the scenarios and returns the report.
 func Run(ctx context.Context, cfg Config, log io.Writer) (Report, error) {
-	h, err := start(ctx, cfg)
+	h, err := start(ctx, cfg, log)
 	if err != nil {
 		return Report{}, err
 	}
@@ -108,17 +119,22 @@ func PrintTable(w io.Writer, rep Report) {
 
 // harness is the running stack and a client for it.
 type harness struct {
-	cfg    Config
-	db     *sqlx.DB
-	ledger *ledger.Service
-	srv    *api.Server
-	base   string
-	key    string
-	client *http.Client
-	drop   func()
+	cfg       Config
+	log       io.Writer
+	db        *sqlx.DB
+	ledger    *ledger.Service
+	clearance *clearance.Service // nil without Redis
+	redis     asynq.RedisClientOpt
+	queue     *asynq.Client
+	keys      *api.KeyStore
+	srv       *api.Server
+	base      string
+	key       string
+	client    *http.Client
+	drop      func()
 }
 
-func start(ctx context.Context, cfg Config) (*harness, error) {
+func start(ctx context.Context, cfg Config, log io.Writer) (*harness, error) {
 	admin, err := db.Open(ctx, cfg.ServerURL, 1)
 	if err != nil {
 		return nil, err
@@ -128,7 +144,7 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 		admin.Close()
 		return nil, fmt.Errorf("create bench database: %w", err)
 	}
-	h := &harness{cfg: cfg, drop: func() {
+	h := &harness{cfg: cfg, log: log, drop: func() {
 		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
 	}}
@@ -143,15 +159,25 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 		return nil, err
 	}
 	h.ledger = ledger.NewService(h.db, nil, ledger.WithBatching(max(1, cfg.PoolSize/4), ledger.MaxBatch))
-	keys := api.NewKeyStore(h.db)
-	if _, h.key, err = keys.Create(ctx, api.Role("payment_institution"), "BENCH00001"); err != nil {
+	h.keys = api.NewKeyStore(h.db)
+	if _, h.key, err = h.keys.Create(ctx, api.Role("payment_institution"), "BENCH00001"); err != nil {
 		h.stop()
 		return nil, err
+	}
+	if cfg.RedisAddr != "" {
+		// The API schedules matching on Redis as in production; the
+		// clearance scenario starts the worker that runs it.
+		h.redis = asynq.RedisClientOpt{Addr: cfg.RedisAddr, DB: cfg.RedisDB}
+		h.queue = asynq.NewClient(h.redis)
+		if h.clearance, err = clearance.NewService(h.db, newSecretKey(), clearance.NewTaskScheduler(h.queue)); err != nil {
+			h.stop()
+			return nil, err
+		}
 	}
 	// The access log would cost the server as much as some requests; the
 	// bench keeps warnings and errors only.
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.srv = api.New(api.Deps{Ledger: h.ledger, Keys: keys, Logger: quiet})
+	h.srv = api.New(api.Deps{Ledger: h.ledger, Clearance: h.clearance, Keys: h.keys, Logger: quiet})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		h.stop()
@@ -172,6 +198,9 @@ func (h *harness) stop() {
 	if h.ledger != nil {
 		h.ledger.Close()
 	}
+	if h.queue != nil {
+		h.queue.Close()
+	}
 	if h.db != nil {
 		h.db.Close()
 	}
@@ -180,6 +209,11 @@ func (h *harness) stop() {
 
 // do sends one request and decodes a JSON answer into out (if not nil).
 func (h *harness) do(ctx context.Context, method, path, idemKey string, body, out any) (int, error) {
+	return h.doAs(ctx, h.key, method, path, idemKey, body, out)
+}
+
+// doAs is do with another API key.
+func (h *harness) doAs(ctx context.Context, key, method, path, idemKey string, body, out any) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, err
@@ -188,7 +222,7 @@ func (h *harness) do(ctx context.Context, method, path, idemKey string, body, ou
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
