@@ -8,12 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // MaxBatch bounds the entries of one PostBatch call.
@@ -325,52 +324,31 @@ func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*
 	return results, nil
 }
 
-// inTx runs fn in a transaction, retrying a bounded number of times when it
-// lost a race for a key or was picked as a deadlock victim.
+// inTx runs fn in a transaction, again (a bounded number of times) when it
+// lost a race for a key, met a refusal that may be a replay, or was picked
+// as a deadlock victim.
 func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.tryTx(ctx, fn)
-		if !retryable(err) {
-			return err
-		}
-		slog.DebugContext(ctx, "ledger transaction retried", "attempt", attempt, "err", err)
-	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+	return s.tx(ctx, fn, retryable)
 }
 
+// tryTx runs fn in one transaction, retried only on deadlocks and
+// serialization failures.
 func (s *Service) tryTx(ctx context.Context, fn func(tx *txn) error) error {
+	return s.tx(ctx, fn, db.Transient)
+}
+
+func (s *Service) tx(ctx context.Context, fn func(tx *txn) error, retry func(error) bool) error {
+	// Prepared before the transaction takes its connection (see txn.go).
 	prepared, err := s.prepared.ready(ctx)
 	if err != nil {
 		return err
 	}
-	sqlTx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	tx := &txn{Tx: sqlTx, prepared: prepared}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(&txn{Tx: tx, prepared: prepared}) }, retry)
 }
 
 func retryable(err error) bool {
-	if errors.Is(err, errRaced) || errors.Is(err, errMaybeReplay) {
-		return true
-	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "40P01", "40001", "23505": // deadlock, serialization failure, a unique key taken meanwhile
-			return true
-		}
-	}
-	return false
+	// Also a unique key taken meanwhile (23505): the retry finds the winner.
+	return errors.Is(err, errRaced) || errors.Is(err, errMaybeReplay) || db.Transient(err) || db.HasCode(err, "23505")
 }
 
 // Entry returns one entry with its postings. Errors: ErrEntryNotFound.

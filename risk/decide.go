@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,7 +51,7 @@ func (s *Service) Decide(ctx context.Context, actor Actor, id uuid.UUID, req Dec
 		return Decision{}, err
 	}
 	var d Decision
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var c classificationRow
 		err := tx.GetContext(ctx, &c, `SELECT `+classificationColumns+` FROM fx_classifications WHERE id = $1 FOR UPDATE`, id)
 		if isNoRows(err) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
@@ -95,7 +96,7 @@ func (s *Service) storeProposals(ctx context.Context, run uuid.UUID, ps []stored
 		reasons[i], figures[i], starts[i], ends[i] = string(r), string(f), p.PeriodStart, p.PeriodEnd
 	}
 	now := s.clock()
-	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Two runs may classify an enterprise at once (the monthly one and one
 		// on demand): each takes the enterprises' locks first, in one order, so
 		// the second sees the first's proposals instead of colliding with them.

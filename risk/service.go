@@ -4,13 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // Actor is who asks the risk service to do something: the API key's id,
@@ -95,46 +92,6 @@ type querier interface {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
-
-// inTx runs fn in a transaction, again (a bounded number of times) when
-// PostgreSQL picked it as a deadlock victim or it lost a serialization race.
-func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	const attempts = 4
-	var err error
-	for attempt := 1; attempt <= attempts; attempt++ {
-		if err = tryTx(ctx, db, fn); !retryable(err) {
-			return err
-		}
-		slog.DebugContext(ctx, "risk transaction retried", "attempt", attempt, "err", err)
-	}
-	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
-}
-
-func tryTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-func retryable(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
-}
-
-// isUniqueViolation reports a duplicate key.
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
-}
 
 // Beijing is the calendar of the bureaus: registration dates, review
 // periods, effective dates and tenure are Beijing dates (UTC+8, no DST).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"slices"
 	"time"
 
@@ -68,7 +69,7 @@ type batchGroup struct {
 func (s *Service) batch(ctx context.Context, ins *instructionRow, items []Item) error {
 	now := s.clock()
 	first := s.cutoff.ValueDate(now)
-	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		pending := map[batchGroup][]*Item{}
 		for i := range items {
 			g := batchGroup{items[i].Enterprise, items[i].PayoutCurrency}

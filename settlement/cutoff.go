@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"log/slog"
 	"time"
 
@@ -72,7 +73,7 @@ func (s *Service) RunCutoff(ctx context.Context, actor ledger.Actor, through tim
 // without items (its worker lost a race) is dropped rather than paid.
 func (s *Service) closeBatches(ctx context.Context, tenant string, through time.Time) (int, error) {
 	var closed int
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var ids []uuid.UUID
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM settlement_batches
 			WHERE tenant_id = $1 AND status = 'open' AND value_date <= $2 ORDER BY id FOR UPDATE`,
@@ -160,7 +161,7 @@ func (s *Service) payoutEntry(ctx context.Context, actor ledger.Actor, b *Batch)
 func (s *Service) settleBatches(ctx context.Context, tenant string, paid, refused []Batch) ([]Batch, error) {
 	now := s.clock()
 	var done []Batch
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		done = done[:0]
 		ids, entries := make([]uuid.UUID, len(paid)), make([]uuid.UUID, len(paid))
 		for i, b := range paid {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"slices"
 	"time"
 
@@ -100,7 +101,7 @@ func (s *Service) verify(ctx context.Context, ins *instructionRow, items []Item)
 		verdicts[i] = assess(ins.TenantID, &items[i], chain, quotes, cats[items[i].Enterprise])
 	}
 	now := s.clock()
-	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		vs := slices.Clone(verdicts) // a retried transaction starts from the assessment again
 		if err := claim(ctx, tx, ins.TenantID, items, vs, now); err != nil {
 			return err
@@ -208,7 +209,7 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 		}
 	}
 	now := s.clock()
-	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		moved, err := applyMoves(ctx, tx, ins.TenantID, now, moves)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package settlement
 import (
 	"context"
 	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
@@ -108,7 +109,7 @@ func (s *Service) RegisterHeld(ctx context.Context, actor ledger.Actor, instruct
 	}
 	now := s.clock()
 	var requeue []outboxRow
-	err = inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		requeue = nil
 		moved, err := applyMoves(ctx, tx, actor.Tenant, now, []move{{id: it.ID, from: Held, to: v.status, codes: v.codes, verdict: &v}})
 		if err != nil || len(moved) == 0 {

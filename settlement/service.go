@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/xbsettle/xbsettle/ledger"
 )
@@ -104,7 +102,7 @@ func (s *Service) Submit(ctx context.Context, actor ledger.Actor, in NewInstruct
 	hash := requestHash(in.Items)
 	id, now := uuid.Must(uuid.NewV7()), s.clock()
 	var existing uuid.UUID
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		existing = uuid.Nil
 		res, err := tx.ExecContext(ctx, insertInstructionSQL, actor.Tenant, id, in.IdempotencyKey, hash, len(in.Items), now, actor.By)
 		if err != nil {
@@ -183,38 +181,4 @@ func (s *Service) Instruction(ctx context.Context, tenant string, id uuid.UUID) 
 	}
 	return Instruction{ID: head.ID, TenantID: head.TenantID, IdempotencyKey: head.Key, AcceptedAt: head.AcceptedAt.UTC(),
 		CreatedBy: head.CreatedBy, Items: items}, nil
-}
-
-// inTx runs fn in a transaction, again (a bounded number of times) when
-// PostgreSQL picked it as a deadlock victim or it lost a serialization race.
-func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	const attempts = 4
-	var err error
-	for attempt := 1; attempt <= attempts; attempt++ {
-		if err = tryTx(ctx, db, fn); !retryableTx(err) {
-			return err
-		}
-		slog.DebugContext(ctx, "settlement transaction retried", "attempt", attempt, "err", err)
-	}
-	return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
-}
-
-func tryTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-func retryableTx(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
 }
