@@ -29,6 +29,7 @@ import (
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/db"
 	"github.com/xbsettle/xbsettle/ledger"
+	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
@@ -80,6 +81,7 @@ var scenarios = []scenario{
 	{"bulk", bulkEntries},
 	{"hot", hotAccount},
 	{"clearance", clearanceChains},
+	{"credit", creditAssessment},
 }
 
 // Run sets up the stack, runs the scenarios and returns the report.
@@ -124,6 +126,7 @@ type harness struct {
 	db        *sqlx.DB
 	ledger    *ledger.Service
 	clearance *clearance.Service // nil without Redis
+	risk      *risk.Service
 	redis     asynq.RedisClientOpt
 	queue     *asynq.Client
 	keys      *api.KeyStore
@@ -177,7 +180,12 @@ func start(ctx context.Context, cfg Config, log io.Writer) (*harness, error) {
 	// The access log would cost the server as much as some requests; the
 	// bench keeps warnings and errors only.
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.srv = api.New(api.Deps{Ledger: h.ledger, Clearance: h.clearance, Keys: h.keys, Logger: quiet})
+	// Without an enqueuer: the credit scenario runs the worker's handler itself.
+	if h.risk, err = risk.NewService(h.db); err != nil {
+		h.stop()
+		return nil, err
+	}
+	h.srv = api.New(api.Deps{Ledger: h.ledger, Clearance: h.clearance, Risk: h.risk, Keys: h.keys, Logger: quiet})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		h.stop()
