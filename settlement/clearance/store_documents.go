@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,12 +59,11 @@ func keyArrays(keys []ChainKey) (tenants, orderNos []string) {
 // (the chain, whose direction is then left as it was) and the caller rolls
 // back.
 //
-// Bodies travel as text and become jsonb one by one: PostgreSQL reads a
-// jsonb[] parameter several times slower than a text[] one.
+// Bodies travel as one text (jsonList) and become jsonb one by one.
 const insertDocumentsSQL = `
 WITH u AS (
 	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[],
-		$8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::bytea[],
+		$8::timestamptz[], $9::text[], $10::text[], string_to_array($11, chr(30)), $12::text[], $13::bool[], $14::bytea[],
 		$15::text[], $16::text[], $17::text[])
 	AS u(id, tenant_id, order_no, kind, message, guid, app_type, app_time, logistics_code, logistics_no,
 		body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant, direction)
@@ -92,6 +92,30 @@ UNION ALL
 SELECT NULL, bump.tenant_id || '/' || bump.order_no || ' is ' || bump.direction || ', got ' || n.direction
 FROM bump JOIN n USING (tenant_id, order_no) WHERE bump.direction <> n.direction`
 
+// jsonList passes JSON texts to PostgreSQL as one text, which the SQL splits
+// with string_to_array($n, chr(30)). A JSON text never holds a raw control
+// character, so U+001E cannot occur in one, and neither side has to quote
+// and unquote every '"' as a text[] literal needs: for 1,000 documents that
+// cost the API more than the rest of the insert.
+func jsonList(docs [][]byte) (string, error) {
+	var b strings.Builder
+	size := len(docs)
+	for _, d := range docs {
+		size += len(d)
+	}
+	b.Grow(size)
+	for i, d := range docs {
+		if bytes.IndexByte(d, 0x1e) >= 0 {
+			return "", fmt.Errorf("document %d is not JSON text: it holds U+001E", i)
+		}
+		if i > 0 {
+			b.WriteByte(0x1e)
+		}
+		b.Write(d)
+	}
+	return b.String(), nil
+}
+
 // insertDocuments writes rows and returns the chains that got a new
 // version. Replays take the stored version's id.
 //
@@ -104,21 +128,26 @@ func insertDocuments(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([]ChainK
 	ids := make([]uuid.UUID, n)
 	tenants, orderNos, kinds, msgs, guids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	appTypes, appTimes := make([]int64, n), make([]string, n)
-	lcs, lns, bodies, idHashes, bys, subTenants, dirs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	lcs, lns, idHashes, bys, subTenants, dirs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	bodies := make([][]byte, n)
 	idValid, bodyHashes := make([]bool, n), make([][]byte, n)
 	for i, r := range rows {
 		ids[i], tenants[i], orderNos[i], kinds[i], msgs[i], guids[i] = r.ID, r.Tenant, r.OrderNo, string(r.Kind), string(r.Message), r.GUID
 		appTypes[i], appTimes[i] = int64(r.AppType), r.AppTime.Format(time.RFC3339Nano)
-		lcs[i], lns[i], bodies[i], idHashes[i], idValid[i], bodyHashes[i] = r.LogisticsCode, r.LogisticsNo, string(r.Body), r.SID.Hash, r.SID.Valid, r.BodyHash
+		lcs[i], lns[i], bodies[i], idHashes[i], idValid[i], bodyHashes[i] = r.LogisticsCode, r.LogisticsNo, r.Body, r.SID.Hash, r.SID.Valid, r.BodyHash
 		bys[i], subTenants[i], dirs[i] = r.By, r.SubmitterTenant, string(r.Direction)
+	}
+	bodyList, err := jsonList(bodies)
+	if err != nil {
+		return nil, err
 	}
 	var out []struct {
 		ID       uuid.NullUUID `db:"id"`
 		Conflict string        `db:"conflict"`
 	}
-	err := tx.SelectContext(ctx, &out, insertDocumentsSQL, pq.Array(ids), pq.Array(tenants), pq.Array(orderNos),
+	err = tx.SelectContext(ctx, &out, insertDocumentsSQL, pq.Array(ids), pq.Array(tenants), pq.Array(orderNos),
 		pq.Array(kinds), pq.Array(msgs), pq.Array(guids), pq.Array(appTypes), pq.Array(appTimes), pq.Array(lcs), pq.Array(lns),
-		pq.Array(bodies), pq.Array(idHashes), pq.Array(idValid), pq.ByteaArray(bodyHashes), pq.Array(bys), pq.Array(subTenants), pq.Array(dirs))
+		bodyList, pq.Array(idHashes), pq.Array(idValid), pq.ByteaArray(bodyHashes), pq.Array(bys), pq.Array(subTenants), pq.Array(dirs))
 	if err != nil {
 		return nil, fmt.Errorf("insert %d documents: %w", n, err)
 	}

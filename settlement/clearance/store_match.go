@@ -206,7 +206,8 @@ const (
 	insertVerdictsSQL = `
 INSERT INTO clearance_verdicts (tenant_id, order_no, version, status, state, verdict, chain_version)
 SELECT t, o, v, status, state, verdict::jsonb, cv
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(t, o, v, status, state, verdict, cv)`
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], string_to_array($6, chr(30)), $7::bigint[])
+	AS u(t, o, v, status, state, verdict, cv)`
 	cleanChainsSQL = `
 UPDATE clearance_chains c SET clean_version = u.v, dirty_since = NULL, status = u.status, state = u.state,
 	verdict_version = u.vv, verdict_hash = u.h, updated_at = now()
@@ -231,7 +232,8 @@ func writeVerdicts(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) error {
 	n := len(evs)
 	ts, os, statuses, states := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	versions, verdictVersions, hashes := make([]int64, n), make([]int64, n), make([][]byte, n)
-	var vt, vo, vstatus, vstate, verdict []string
+	var vt, vo, vstatus, vstate []string
+	var verdicts [][]byte
 	var vv, vchain []int64
 	for i, e := range evs {
 		ts[i], os[i], versions[i] = e.key.EbpCode, e.key.OrderNo, e.version
@@ -240,12 +242,16 @@ func writeVerdicts(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) error {
 		if !bytes.Equal(hashes[i], e.prev.VerdictHash) {
 			verdictVersions[i]++
 			vt, vo, vv, vstatus, vstate = append(vt, ts[i]), append(vo, os[i]), append(vv, verdictVersions[i]), append(vstatus, statuses[i]), append(vstate, states[i])
-			verdict, vchain = append(verdict, string(e.verdictJSON)), append(vchain, e.version)
+			verdicts, vchain = append(verdicts, e.verdictJSON), append(vchain, e.version)
 		}
 	}
 	if len(vt) > 0 {
+		list, err := jsonList(verdicts)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, insertVerdictsSQL, pq.Array(vt), pq.Array(vo), pq.Array(vv), pq.Array(vstatus),
-			pq.Array(vstate), pq.Array(verdict), pq.Array(vchain)); err != nil {
+			pq.Array(vstate), list, pq.Array(vchain)); err != nil {
 			return fmt.Errorf("write %d verdicts: %w", len(vt), err)
 		}
 	}
