@@ -1,6 +1,7 @@
 package clearance
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -29,6 +30,67 @@ func DecodeJSON(data []byte, want Kind) (Document, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeObject(obj, want)
+}
+
+// DecodeJSONBatch reads the body of a JSON batch, exactly
+// {"documents": [document, …]}, each document as DecodeJSON(document, "")
+// reads it, but the JSON checked once for the whole body and its text
+// copied once. errs[i] is document i's error, if any. ok is false when the
+// body is anything else (not JSON, another or a repeated member, documents
+// not an array, nothing at all): the caller reads it the long way, which
+// says what is wrong.
+func DecodeJSONBatch(data []byte) (docs []Document, errs []error, ok bool) {
+	if !json.Valid(data) {
+		return nil, nil, false
+	}
+	s := newJSONScanner(data)
+	if s.next() != '{' {
+		return nil, nil, false
+	}
+	s.pos++
+	if s.next() != '"' || !bytes.HasPrefix(s.data[s.pos:], []byte(`"documents"`)) {
+		return nil, nil, false
+	}
+	s.pos += len(`"documents"`)
+	if s.next() != ':' {
+		return nil, nil, false
+	}
+	s.pos++
+	if s.next() != '[' {
+		return nil, nil, false
+	}
+	s.pos++
+	for s.next() != ']' {
+		if len(docs) > 0 {
+			s.pos++ // the comma, which json.Valid vouched for
+		}
+		var doc Document
+		var err error
+		if s.next() == '{' {
+			var obj rawObject
+			if obj, err = s.object(true); err != nil {
+				return nil, nil, false
+			}
+			doc, err = decodeObject(obj, "")
+		} else {
+			if _, err := s.value(); err != nil {
+				return nil, nil, false
+			}
+			err = decodeErr(CodeJSONMalformed, nil, "a document is a JSON object")
+		}
+		docs, errs = append(docs, doc), append(errs, err)
+	}
+	s.pos++
+	if s.next() != '}' {
+		return nil, nil, false
+	}
+	return docs, errs, true
+}
+
+// decodeObject turns a document read as names and texts into a Document
+// and validates it.
+func decodeObject(obj rawObject, want Kind) (Document, error) {
 	mt, fe := documentType(&obj, want)
 	if fe != nil {
 		return nil, &ValidationError{Errors: []FieldError{*fe}}

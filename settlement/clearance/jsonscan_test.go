@@ -3,6 +3,7 @@ package clearance
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/quick"
@@ -77,5 +78,42 @@ func TestDecodeStoredRefusesBrokenJSON(t *testing.T) {
 	}
 	if _, err := DecodeStored(CEB311, []byte(strings.Replace(string(body), `"lines":[`, `"lines":[7,`, 1)), StoredID{}); err == nil {
 		t.Error("a line that is not an object decoded")
+	}
+}
+
+// TestDecodeJSONBatch: a batch reads each document as DecodeJSON does,
+// errors included, and leaves every other body to the long way.
+func TestDecodeJSONBatch(t *testing.T) {
+	t.Parallel()
+	var items [][]byte
+	for _, d := range fixtureDocs(t, order1) {
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, b)
+	}
+	items = append(items, orderJSON(t, func(m map[string]any) { m["goodsValue"] = json.Number("1") }), []byte(` "not a document" `),
+		orderJSON(t, func(m map[string]any) { m["buyerName"] = "张三 <\"x\">" }))
+	body := append([]byte(" {\n \"documents\" : [ "), bytes.Join(items, []byte(" ,\n"))...)
+	body = append(body, " ] } "...)
+	docs, errs, ok := DecodeJSONBatch(body)
+	if !ok || len(docs) != len(items) || len(errs) != len(items) {
+		t.Fatalf("ok %v, %d documents, %d errors for %d items", ok, len(docs), len(errs), len(items))
+	}
+	for i, item := range items {
+		want, wantErr := DecodeJSON(item, "")
+		if fmt.Sprint(errs[i]) != fmt.Sprint(wantErr) || (want == nil) != (docs[i] == nil) || want != nil && !documentsEqual(docs[i], want) {
+			t.Errorf("item %d: %v %v, want %v %v", i, docs[i], errs[i], want, wantErr)
+		}
+	}
+	for _, other := range []string{``, `[]`, `{}`, `{"documents": null}`, `{"Documents": []}`, `{"documents": {}}`,
+		`{"documents": [], "more": 1}`, `{"documents": [], "documents": []}`, `{"documents": [`, `{"documents": []} {}`} {
+		if _, _, ok := DecodeJSONBatch([]byte(other)); ok {
+			t.Errorf("%s read as a batch", other)
+		}
+	}
+	if docs, errs, ok := DecodeJSONBatch([]byte(`{"documents":[]}`)); !ok || len(docs) != 0 || len(errs) != 0 {
+		t.Errorf("empty batch: %v %v %v", docs, errs, ok)
 	}
 }
