@@ -2,9 +2,12 @@ package clearance
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -49,27 +52,50 @@ func NewTaskScheduler(client *asynq.Client) *TaskScheduler { return &TaskSchedul
 // the new version committed; so a conflict enqueues a follow-up, itself
 // keyed by the chain, a moment later. It finds the chain clean (and does
 // nothing) or dirty (and evaluates it). Several chains — a batch — get one
-// task per MaxMatchBatch chains.
+// task per MaxMatchBatch chains, keyed the same way by the set of chains:
+// the parties' batches of the same chains (an order, a payment, a waybill
+// and an inventory batch for the same orders) then make one task and one
+// follow-up, not one task each that would all read the same documents.
 func (t *TaskScheduler) ScheduleMatch(ctx context.Context, chains []ChainKey) error {
 	if len(chains) == 1 {
-		id := "clearance:match:" + chains[0].EbpCode + "/" + chains[0].OrderNo
-		err := t.enqueue(ctx, chains, asynq.TaskID(id))
-		if errors.Is(err, asynq.ErrTaskIDConflict) {
-			err = t.enqueue(ctx, chains, asynq.TaskID(id+":again"), asynq.ProcessIn(followUpDelay))
-		}
-		if errors.Is(err, asynq.ErrTaskIDConflict) {
-			return nil // a follow-up that has not started yet will see this version
-		}
-		return err
+		return t.enqueueKeyed(ctx, chains, "clearance:match:"+chains[0].EbpCode+"/"+chains[0].OrderNo)
 	}
+	chains = slices.Clone(chains)
+	slices.SortFunc(chains, compareKeys)
+	chains = slices.Compact(chains)
 	for len(chains) > 0 {
 		n := min(len(chains), MaxMatchBatch)
-		if err := t.enqueue(ctx, chains[:n]); err != nil {
+		if err := t.enqueueKeyed(ctx, chains[:n], setTaskID(chains[:n])); err != nil {
 			return err
 		}
 		chains = chains[n:]
 	}
 	return nil
+}
+
+// enqueueKeyed enqueues the task id, or its follow-up (see ScheduleMatch).
+func (t *TaskScheduler) enqueueKeyed(ctx context.Context, chains []ChainKey, id string) error {
+	err := t.enqueue(ctx, chains, asynq.TaskID(id))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		err = t.enqueue(ctx, chains, asynq.TaskID(id+":again"), asynq.ProcessIn(followUpDelay))
+	}
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // a follow-up that has not started yet will see this version
+	}
+	return err
+}
+
+// setTaskID names the task of a set of chains (sorted, distinct) by a hash
+// of their keys.
+func setTaskID(chains []ChainKey) string {
+	h := sha256.New()
+	for _, k := range chains {
+		h.Write([]byte(k.EbpCode))
+		h.Write([]byte{0})
+		h.Write([]byte(k.OrderNo))
+		h.Write([]byte{0})
+	}
+	return "clearance:match:set:" + hex.EncodeToString(h.Sum(nil))
 }
 
 func (t *TaskScheduler) enqueue(ctx context.Context, chains []ChainKey, opts ...asynq.Option) error {

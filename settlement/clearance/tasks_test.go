@@ -3,6 +3,7 @@ package clearance
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,41 @@ func TestScheduleMatchKeysTasksByChain(t *testing.T) {
 	}
 	if !sizes[1] || !sizes[3] {
 		t.Fatalf("pending tasks carry %v chains, want one of 1 and one of 3", sizes)
+	}
+}
+
+// TestScheduleMatchKeysBatchesBySet: the batches of the same chains (the
+// parties' batches for the same orders, in any order) make one task and
+// one follow-up; another set gets its own task.
+func TestScheduleMatchKeysBatchesBySet(t *testing.T) {
+	t.Parallel()
+	r := testenv.Redis(t)
+	client := asynq.NewClient(r)
+	t.Cleanup(func() { client.Close() })
+	sched := NewTaskScheduler(client)
+	ctx := context.Background()
+	set := []ChainKey{{ebp, "S1"}, {ebp, "S2"}, {ebp, "S3"}}
+	for _, batch := range [][]ChainKey{set, {set[2], set[0], set[1]}, {set[1], set[1], set[0], set[2]}, set, {{ebp, "S4"}, {ebp, "S5"}}} {
+		if err := sched.ScheduleMatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insp := asynq.NewInspector(r)
+	t.Cleanup(func() { insp.Close() })
+	pending, err := insp.ListPendingTasks(QueueName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled, err := insp.ListScheduledTasks(QueueName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 2 || len(scheduled) != 1 || !strings.HasSuffix(scheduled[0].ID, ":again") {
+		t.Fatalf("%d pending, %d scheduled tasks (%v), want a task per set and one follow-up", len(pending), len(scheduled), scheduled)
+	}
+	var m matchPayload
+	if err := json.Unmarshal(scheduled[0].Payload, &m); err != nil || !slices.Equal(m.Chains, set) {
+		t.Fatalf("follow-up carries %v (%v), want %v", m.Chains, err, set)
 	}
 }
 
