@@ -30,7 +30,7 @@ const (
 	CodeDuplicateField = "DUPLICATE_FIELD"
 	CodeInvalidType    = "INVALID_TYPE"
 	// CodeAmountNotString: money and quantities must be JSON strings ("1.50"),
-	// because a JSON number goes through float64 in most clients.
+	// because most clients parse a JSON number into binary floating point.
 	CodeAmountNotString = "AMOUNT_NOT_STRING"
 	CodeInvalidDecimal  = "INVALID_DECIMAL"
 	// CodeDecimalScale and CodeDecimalRange: the value does not fit decimal(19,5),
