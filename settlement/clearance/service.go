@@ -2,21 +2,15 @@ package clearance
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // MaxBatch bounds the documents of one Submit call (one XML message carries
 // at most MaxDocuments, a JSON batch at most MaxBatch).
 const MaxBatch = 1000
-
-// maxAttempts bounds the retries of a transaction that hit a deadlock or a
-// serialization failure.
-const maxAttempts = 5
 
 // Scheduler arranges for chains to be matched soon, after the transaction
 // that made them dirty has committed. It may lose work (Redis is not the
@@ -74,42 +68,8 @@ type querier interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// inTx runs fn in a transaction, again after a deadlock or serialization
-// failure (bounded).
+// inTx runs fn in a transaction, again (bounded) after a deadlock, a
+// serialization failure or a unique key taken meanwhile.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.tryTx(ctx, fn)
-		if !retryable(err) {
-			return err
-		}
-		slog.DebugContext(ctx, "clearance transaction retried", "attempt", attempt, "err", err)
-	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
-}
-
-func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-func retryable(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "40P01", "40001", "23505": // deadlock, serialization failure, a unique key taken meanwhile
-			return true
-		}
-	}
-	return false
+	return db.InTx(ctx, s.db, fn, func(err error) bool { return db.Transient(err) || db.HasCode(err, "23505") })
 }
