@@ -104,7 +104,7 @@ func (s *Service) RequestAssessment(ctx context.Context, actor Actor, req Assess
 	if n, _ := res.RowsAffected(); n == 0 {
 		return s.replayAssessment(ctx, a.Bank, req.IdempotencyKey, req.Enterprise, req.AsOf)
 	}
-	s.enqueueAssessments(ctx, []pendingAssessment{{Bank: a.Bank, ID: a.ID}})
+	s.assessmentOutbox().Enqueue(ctx, []pendingAssessment{{Bank: a.Bank, ID: a.ID}})
 	return a, false, nil
 }
 

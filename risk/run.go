@@ -143,7 +143,7 @@ func (s *Service) StartRun(ctx context.Context, actor Actor, req RunRequest) (Ru
 		r.ID, r.Trigger, r.PeriodStart, r.PeriodEnd, pq.Array(codes), r.ThresholdsVersion, r.RequestedAt, r.RequestedBy); err != nil {
 		return Run{}, fmt.Errorf("store classification run: %w", err)
 	}
-	s.enqueueRuns(ctx, []runRow{r})
+	s.runOutbox().Enqueue(ctx, []runRow{r})
 	return r.run(), nil
 }
 
@@ -171,7 +171,7 @@ func (s *Service) ScheduleMonthly(ctx context.Context) (Run, bool, error) {
 		return Run{}, false, fmt.Errorf("read scheduled run: %w", err)
 	}
 	if created {
-		s.enqueueRuns(ctx, []runRow{r})
+		s.runOutbox().Enqueue(ctx, []runRow{r})
 	}
 	return r.run(), created, nil
 }

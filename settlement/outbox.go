@@ -8,14 +8,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
+
+	"github.com/xbsettle/xbsettle/internal/outbox"
 )
 
-// Bounds of the outbox.
-const (
-	defaultStaleOutbox = 2 * time.Minute // how long a task may take before it is presumed lost
-	sweepLimit         = 500             // instructions enqueued again per sweep
-	maxEnqueues        = 50              // enqueues of one instruction before the sweeper stops and logs it
-)
+// defaultStaleOutbox is how long a task may take before it is presumed
+// lost. internal/outbox bounds the rest: outbox.SweepLimit instructions
+// enqueued again per sweep, outbox.MaxEnqueues enqueues of one instruction
+// before the sweeper stops and logs it.
+const defaultStaleOutbox = 2 * time.Minute
 
 // outboxRow is an instruction whose work may not be done.
 type outboxRow struct {
@@ -24,62 +25,68 @@ type outboxRow struct {
 	Enqueues      int       `db:"enqueues"`
 }
 
-// enqueue hands instructions to the enqueuer and records each enqueue that
-// succeeded. A failure is only logged: the row stays in the outbox and the
-// sweeper comes back to it.
-func (s *Service) enqueue(ctx context.Context, rows []outboxRow) int {
-	if s.enqueuer == nil || len(rows) == 0 {
-		return 0
-	}
-	var tenants []string
-	var ids []uuid.UUID
-	var gens []int64
-	for _, r := range rows {
-		if err := s.enqueuer.EnqueueInstruction(ctx, r.TenantID, r.InstructionID, r.Enqueues); err != nil {
+// Generation is the instruction's count of enqueues, which its task id
+// names.
+func (r outboxRow) Generation() int { return r.Enqueues }
+
+// instructionOutbox hands instructions to the enqueuer through
+// settlement_outbox. A failed enqueue is only logged: the row stays in the
+// outbox and the sweeper comes back to it.
+func (s *Service) instructionOutbox() outbox.Table[outboxRow] {
+	t := outbox.Table[outboxRow]{
+		Record: s.recordEnqueues,
+		EnqueueFailed: func(ctx context.Context, r outboxRow, err error) {
 			slog.WarnContext(ctx, "enqueue settlement instruction; the outbox sweeper will retry", "tenant", r.TenantID,
 				"instruction", r.InstructionID, "err", err)
-			continue
+		},
+		RecordFailed: func(ctx context.Context, n int, err error) {
+			slog.WarnContext(ctx, "record enqueues", "instructions", n, "err", err)
+		},
+		GaveUp: func(ctx context.Context, r outboxRow) {
+			slog.ErrorContext(ctx, "settlement instruction enqueued too often; look at its items", "tenant", r.TenantID,
+				"instruction", r.InstructionID, "enqueues", r.Enqueues)
+		},
+	}
+	if s.enqueuer != nil {
+		t.EnqueueRow = func(ctx context.Context, r outboxRow) error {
+			return s.enqueuer.EnqueueInstruction(ctx, r.TenantID, r.InstructionID, r.Enqueues)
 		}
-		tenants, ids, gens = append(tenants, r.TenantID), append(ids, r.InstructionID), append(gens, int64(r.Enqueues))
 	}
-	if len(ids) == 0 {
-		return 0
+	return t
+}
+
+// recordEnqueues counts one enqueue of each instruction. Only the enqueue
+// that was current moves the count on: a racing sweeper that enqueued the
+// same generation changes nothing more.
+func (s *Service) recordEnqueues(ctx context.Context, rows []outboxRow) error {
+	tenants, ids, gens := make([]string, len(rows)), make([]uuid.UUID, len(rows)), make([]int64, len(rows))
+	for i, r := range rows {
+		tenants[i], ids[i], gens[i] = r.TenantID, r.InstructionID, int64(r.Enqueues)
 	}
-	// Only the enqueue that was current moves the count on: a racing sweeper
-	// that enqueued the same generation changes nothing more.
-	if _, err := s.db.ExecContext(ctx, `UPDATE settlement_outbox o SET enqueued_at = $4, enqueues = o.enqueues + 1
+	_, err := s.db.ExecContext(ctx, `UPDATE settlement_outbox o SET enqueued_at = $4, enqueues = o.enqueues + 1
 		FROM unnest($1::text[], $2::uuid[], $3::int[]) AS u(tenant, id, gen)
 		WHERE o.tenant_id = u.tenant AND o.instruction_id = u.id AND o.enqueues = u.gen`,
-		pq.Array(tenants), pq.Array(ids), pq.Array(gens), s.clock()); err != nil {
-		slog.WarnContext(ctx, "record enqueues", "instructions", len(ids), "err", err)
-	}
-	return len(ids)
+		pq.Array(tenants), pq.Array(ids), pq.Array(gens), s.clock())
+	return err
 }
 
 // SweepOutbox enqueues again the instructions not done whose last enqueue
 // (or creation, if never enqueued) is older than the service's patience
 // (WithStaleOutbox): their task was lost with Redis, or keeps failing. It
-// returns how many it enqueued. An instruction enqueued maxEnqueues times is
-// left alone and logged: something a retry does not fix is wrong with it.
+// returns how many it enqueued. An instruction enqueued outbox.MaxEnqueues
+// times is left alone and logged: something a retry does not fix is wrong
+// with it.
 func (s *Service) SweepOutbox(ctx context.Context) (int, error) {
 	var rows []outboxRow
 	// Across tenants on purpose: one sweeper serves them all, through the
 	// partial index of unfinished rows.
 	if err := s.db.SelectContext(ctx, &rows, `SELECT tenant_id, instruction_id, enqueues FROM settlement_outbox
 		WHERE done_at IS NULL AND coalesce(enqueued_at, created_at) <= $1
-		ORDER BY coalesce(enqueued_at, created_at) LIMIT $2`, s.clock().Add(-s.stale), sweepLimit); err != nil {
+		ORDER BY coalesce(enqueued_at, created_at) LIMIT $2`, s.clock().Add(-s.stale), outbox.SweepLimit); err != nil {
 		return 0, fmt.Errorf("sweep settlement outbox: %w", err)
 	}
-	due := rows[:0]
-	for _, r := range rows {
-		if r.Enqueues >= maxEnqueues {
-			slog.ErrorContext(ctx, "settlement instruction enqueued too often; look at its items", "tenant", r.TenantID,
-				"instruction", r.InstructionID, "enqueues", r.Enqueues)
-			continue
-		}
-		due = append(due, r)
-	}
-	return s.enqueue(ctx, due), nil
+	t := s.instructionOutbox()
+	return t.Enqueue(ctx, t.Due(ctx, rows)), nil
 }
 
 // finish takes an instruction out of the outbox once every item is at

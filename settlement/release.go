@@ -130,7 +130,7 @@ func (s *Service) RegisterHeld(ctx context.Context, actor ledger.Actor, instruct
 	if err != nil {
 		return Instruction{}, err
 	}
-	s.enqueue(ctx, requeue)
+	s.instructionOutbox().Enqueue(ctx, requeue)
 	return s.Instruction(ctx, actor.Tenant, instruction)
 }
 

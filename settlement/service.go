@@ -121,7 +121,7 @@ func (s *Service) Submit(ctx context.Context, actor ledger.Actor, in NewInstruct
 		ins, err := s.Instruction(ctx, actor.Tenant, existing)
 		return ins, true, err
 	}
-	s.enqueue(ctx, []outboxRow{{TenantID: actor.Tenant, InstructionID: id}})
+	s.instructionOutbox().Enqueue(ctx, []outboxRow{{TenantID: actor.Tenant, InstructionID: id}})
 	ins, err := s.Instruction(ctx, actor.Tenant, id)
 	return ins, false, err
 }
