@@ -224,3 +224,17 @@ func (c Chain) parties() []string {
 	}
 	return codes
 }
+
+// seller is the chain's seller (ebcCode) as risk counts it: the order's,
+// else the inventory's; "" when neither is in force (a delete in force is
+// not). Rule PARTIES holds the two equal; when they differ the order's
+// counts, as it does for the trade chain.
+func (c Chain) seller() string {
+	if c.Order != nil && c.Order.EbcCode != "" {
+		return c.Order.EbcCode
+	}
+	if c.Inventory != nil {
+		return c.Inventory.EbcCode
+	}
+	return ""
+}

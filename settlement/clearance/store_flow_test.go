@@ -280,3 +280,63 @@ func TestSameVerdictIsNotRepeated(t *testing.T) {
 		t.Fatalf("%d verdict versions, want 2", n)
 	}
 }
+
+// TestChainSeller: the matcher records a chain's seller (ebc_code, which
+// risk counts unverified chains by) in the update that records its
+// evaluation, without the trigger 00005_risk.sql had: the order's ebcCode,
+// else the inventory's, deletes left out, else the seller the chain had.
+// An order arriving after an inventory naming another seller takes over.
+func TestChainSeller(t *testing.T) {
+	t.Parallel()
+	b := storeSetup(t)
+	var triggers int
+	if err := b.db.Get(&triggers, `SELECT count(*) FROM pg_trigger WHERE tgname = 'clearance_chains_seller'`); err != nil || triggers != 0 {
+		t.Fatalf("trigger clearance_chains_seller: %d %v, want dropped", triggers, err)
+	}
+	seller := func(k ChainKey) string {
+		t.Helper()
+		var code *string
+		if err := b.db.Get(&code, `SELECT ebc_code FROM clearance_chains WHERE tenant_id = $1 AND order_no = $2`, k.EbpCode, k.OrderNo); err != nil {
+			t.Fatal(err)
+		}
+		if code == nil {
+			return "NULL"
+		}
+		return *code
+	}
+	step := func(k ChainKey, what string, want Status, wantSeller string, docs ...Document) {
+		t.Helper()
+		b.submit(docs...)
+		if got := verdictOf(t, b.match(k)); got.Status != want {
+			t.Fatalf("%s: verdict %s, want %s", what, got.Status, want)
+		}
+		if got := seller(k); got != wantSeller {
+			t.Fatalf("%s: ebc_code %s, want %s", what, got, wantSeller)
+		}
+	}
+	const orderSeller, otherSeller = "4403960002", "4403980001" // both registered
+
+	k := ChainKey{ebp, "SELLER1"}
+	o, p, w, i := chainDocs(t, k.OrderNo, 6001)
+	if o.EbcCode != orderSeller {
+		t.Fatalf("fixture order's seller %s", o.EbcCode)
+	}
+	i.EbcCode = otherSeller
+	step(k, "payment alone", StatusIncomplete, "NULL", p)
+	step(k, "inventory", StatusIncomplete, otherSeller, i)
+	step(k, "order after the inventory", StatusMismatched, orderSeller, o)
+	fixed := *i
+	fixed.GUID, fixed.AppType, fixed.AppTime, fixed.EbcCode = "SELLER1-I2", AppChange, i.AppTime.Add(time.Hour), orderSeller
+	step(k, "inventory corrected, waybill", StatusVerified, orderSeller, &fixed, w)
+	gone := *o
+	gone.GUID, gone.AppType, gone.AppTime, gone.EbcCode = "SELLER1-O3", AppDelete, o.AppTime.Add(time.Hour), otherSeller
+	step(k, "order deleted", StatusIncomplete, orderSeller, &gone) // from the inventory, not the delete
+
+	// Nothing names the seller any more: the chain keeps the one it had.
+	k2 := ChainKey{ebp, "SELLER2"}
+	o2, p2, _, _ := chainDocs(t, k2.OrderNo, 6002)
+	step(k2, "order", StatusIncomplete, orderSeller, o2, p2)
+	gone2 := *o2
+	gone2.GUID, gone2.AppType, gone2.AppTime = "SELLER2-O3", AppDelete, o2.AppTime.Add(time.Hour)
+	step(k2, "order deleted", StatusIncomplete, orderSeller, &gone2)
+}

@@ -198,10 +198,12 @@ func lockEvaluated(ctx context.Context, tx *sqlx.Tx, keys []ChainKey) (map[Chain
 }
 
 // insertVerdictsSQL adds verdict versions; cleanChainsSQL records an
-// evaluation on its chains: clean version, status, state and the verdict in
-// force. Whether a verdict is new is decided in Go, by the fingerprint the
-// chain keeps of its verdict in force (verdictHash), rather than by reading
-// and comparing the stored verdicts: history is kept, repeats are not.
+// evaluation on its chains: clean version, status, state, the verdict in
+// force and the seller (ebc_code, which risk reads for the chains that never
+// verified; none keeps the one the chain had). Whether a verdict is new is
+// decided in Go, by the fingerprint the chain keeps of its verdict in force
+// (verdictHash), rather than by reading and comparing the stored verdicts:
+// history is kept, repeats are not.
 const (
 	insertVerdictsSQL = `
 INSERT INTO clearance_verdicts (tenant_id, order_no, version, status, state, verdict, chain_version)
@@ -210,9 +212,9 @@ FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], string_to
 	AS u(t, o, v, status, state, verdict, cv)`
 	cleanChainsSQL = `
 UPDATE clearance_chains c SET clean_version = u.v, dirty_since = NULL, status = u.status, state = u.state,
-	verdict_version = u.vv, verdict_hash = u.h, updated_at = now()
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[])
-	AS u(t, o, v, status, state, vv, h)
+	verdict_version = u.vv, verdict_hash = u.h, ebc_code = coalesce(nullif(u.ebc, ''), c.ebc_code), updated_at = now()
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[], $8::text[])
+	AS u(t, o, v, status, state, vv, h, ebc)
 WHERE c.tenant_id = u.t AND c.order_no = u.o`
 )
 
@@ -230,14 +232,14 @@ func verdictHash(state ChainStatus, verdictJSON []byte) []byte {
 // chain whose verdict or state changed, and the chains' outcome.
 func writeVerdicts(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) error {
 	n := len(evs)
-	ts, os, statuses, states := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ts, os, statuses, states, sellers := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	versions, verdictVersions, hashes := make([]int64, n), make([]int64, n), make([][]byte, n)
 	var vt, vo, vstatus, vstate []string
 	var verdicts [][]byte
 	var vv, vchain []int64
 	for i, e := range evs {
 		ts[i], os[i], versions[i] = e.key.EbpCode, e.key.OrderNo, e.version
-		statuses[i], states[i] = string(e.verdict.Status), string(e.state)
+		statuses[i], states[i], sellers[i] = string(e.verdict.Status), string(e.state), e.chain.seller()
 		hashes[i], verdictVersions[i] = verdictHash(e.state, e.verdictJSON), int64(e.prev.VerdictVersion)
 		if !bytes.Equal(hashes[i], e.prev.VerdictHash) {
 			verdictVersions[i]++
@@ -256,7 +258,7 @@ func writeVerdicts(ctx context.Context, tx *sqlx.Tx, evs []*evaluation) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, cleanChainsSQL, pq.Array(ts), pq.Array(os), pq.Array(versions),
-		pq.Array(statuses), pq.Array(states), pq.Array(verdictVersions), pq.ByteaArray(hashes)); err != nil {
+		pq.Array(statuses), pq.Array(states), pq.Array(verdictVersions), pq.ByteaArray(hashes), pq.Array(sellers)); err != nil {
 		return fmt.Errorf("record %d evaluations: %w", n, err)
 	}
 	return nil
