@@ -77,6 +77,9 @@ func New(d Deps) *Server {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	if d.Ledger != nil {
+		reg.MustRegister(d.Ledger.Collector())
+	}
 	s := &Server{ledger: d.Ledger, clearance: d.Clearance, fx: d.FX, settle: d.Settlement, risk: d.Risk, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
 		metrics: newHTTPMetrics(reg)}
 

@@ -13,7 +13,8 @@ import (
 )
 
 // TestInvariantsUnderRandomOperations drives random sequences of entries,
-// batches, holds, posts, voids, reversals and replays over random accounts
+// batches, holds, posts, voids, reversals, replays and accounts frozen or
+// reopened by another service (so this one's memory of them is stale) over random accounts
 // and currencies. After every step, in SQL over the stored rows: debits
 // equal credits per currency and phase, and every stored balance is the sum
 // of its postings; and, against a model kept from the results the service
@@ -24,6 +25,7 @@ func TestInvariantsUnderRandomOperations(t *testing.T) {
 
 func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 	ctx := context.Background()
+	elsewhere := NewService(db, nil)
 	currencies := []Currency{"CNY", "USD", "JPY", "KWD"}
 	kinds := []Kind{Asset, Liability, Equity, Income, Expense}
 
@@ -46,8 +48,12 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 		for _, a := range accounts {
 			model[a.ID] = &Balance{}
 		}
+		frozen := map[uuid.UUID]bool{}
 		record := func(e Entry) {
 			for _, p := range e.Postings {
+				if frozen[p.AccountID] && p.Phase != Release {
+					rt.Fatalf("entry %s (%s) moved frozen account %s", e.ID, e.Kind, p.AccountID)
+				}
 				model[p.AccountID].apply(p.Direction, p.Phase, p.Amount)
 			}
 		}
@@ -61,13 +67,14 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 		expect := func(err error) {
 			if err != nil && !errors.Is(err, ErrInsufficientFunds) && !errors.Is(err, ErrUnbalanced) &&
 				!errors.Is(err, ErrTooFewPostings) && !errors.Is(err, ErrHoldResolved) && !errors.Is(err, ErrAlreadyReversed) &&
-				!errors.Is(err, ErrNotReversible) && !errors.Is(err, ErrHoldPartial) && !errors.Is(err, ErrHoldAmount) {
+				!errors.Is(err, ErrNotReversible) && !errors.Is(err, ErrHoldPartial) && !errors.Is(err, ErrHoldAmount) &&
+				!errors.Is(err, ErrAccountFrozen) {
 				rt.Fatalf("unexpected error: %v", err)
 			}
 		}
 
 		for step, n := 0, rapid.IntRange(1, 12).Draw(rt, "steps"); step < n; step++ {
-			switch op := rapid.IntRange(0, 6).Draw(rt, "op"); {
+			switch op := rapid.IntRange(0, 7).Draw(rt, "op"); {
 			case op == 0 || op == 1:
 				req := newRequest(rt)
 				e, _, err := svc.Post(ctx, actor, req)
@@ -128,6 +135,15 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 				if err != nil || !replayed {
 					rt.Fatalf("a repeated request was not answered as a replay: replayed %v, err %v", replayed, err)
 				}
+			case op == 7:
+				// Through another service, as another process would: this
+				// one's memory of the account's status is now stale.
+				a := rapid.SampledFrom(accounts).Draw(rt, "freeze")
+				to := rapid.SampledFrom([]Status{Frozen, Open}).Draw(rt, "status")
+				if _, err := elsewhere.SetStatus(ctx, actor, a.ID, to); err != nil {
+					rt.Fatal(err)
+				}
+				frozen[a.ID] = to == Frozen
 			}
 			checkInvariants(rt, db, actor.Tenant)
 			for _, a := range accounts {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/xbsettle/xbsettle/internal/db"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/xbsettle/xbsettle/internal/db"
 )
 
 // MaxBatch bounds the entries of one PostBatch call.
@@ -37,11 +39,13 @@ type HoldScheduler interface {
 
 // Service is the ledger's entry point.
 type Service struct {
-	db       *sqlx.DB
-	holds    HoldScheduler
-	now      func() time.Time
-	batcher  *batcher
-	prepared *preparedSet
+	db        *sqlx.DB
+	holds     HoldScheduler
+	now       func() time.Time
+	batcher   *batcher
+	prepared  *preparedSet
+	accounts  *accountCache // for the fast path (fast.go)
+	fallbacks *prometheus.CounterVec
 }
 
 // Option tunes a Service.
@@ -58,7 +62,7 @@ func WithBatching(lanes, max int) Option {
 // NewService returns a ledger over db. holds may be nil when nothing expires
 // holds on time (tests); ExpireDue still does.
 func NewService(db *sqlx.DB, holds HoldScheduler, opts ...Option) *Service {
-	s := &Service{db: db, holds: holds, now: time.Now, prepared: &preparedSet{db: db}}
+	s := &Service{db: db, holds: holds, now: time.Now, prepared: &preparedSet{db: db}, accounts: newAccountCache(), fallbacks: newFallbackCounter()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -134,6 +138,9 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, id uuid.UUID, to S
 		out = a
 		return err
 	})
+	if err == nil {
+		s.accounts.put([]Account{out})
+	}
 	return out, err
 }
 
@@ -175,8 +182,13 @@ func (s *Service) postBatch(ctx context.Context, tenant string, reqs []EntryRequ
 		}
 		drafts[i], results[i].Err = d, err
 	}
-	var out []Result
-	lookup := false // keys are new but for replays: find out by inserting, a round trip saved
+	out, fast := s.postFast(ctx, tenant, drafts, results)
+	if fast == fastWritten {
+		return out
+	}
+	// Keys are new but for replays: find out by inserting, a round trip
+	// saved, unless the fast path's attempt already suggests a replay.
+	lookup := fast == fastRefused
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
 		out, err = s.postTx(ctx, tx, tenant, drafts, results, lookup)
@@ -227,9 +239,9 @@ var errMaybeReplay = errors.New("ledger: a refused entry may be a replay")
 // postTx answers replays from the database, checks the fresh drafts against
 // the locked accounts in order and writes those that hold. pre carries
 // errors found before the transaction; a nil draft has one. Without
-// lookupKeys it takes every key for new: a taken one makes the write come
-// back short (errRaced), and a refused entry returns errMaybeReplay, so that
-// the retry looks the keys up.
+// lookupKeys it takes every key for new: a taken one makes the write fail
+// with a unique violation, and a refused entry returns errMaybeReplay, so
+// that the retry looks the keys up.
 func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*draft, pre []Result, lookupKeys bool) ([]Result, error) {
 	results := append([]Result(nil), pre...)
 	known := map[string]keyRow{}
@@ -284,6 +296,7 @@ func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*
 	if err != nil {
 		return nil, fmt.Errorf("lock accounts: %w", err)
 	}
+	s.accounts.put(locked)
 	bk := newBook(locked)
 	var accepted []*draft
 	for _, d := range fresh {
@@ -300,7 +313,7 @@ func (s *Service) postTx(ctx context.Context, tx *txn, tenant string, drafts []*
 		accepted = append(accepted, d)
 		results[i].Entry = d.entry
 	}
-	if err := writeEntries(ctx, tx, tenant, accepted, bk.deltas); err != nil {
+	if err := writeEntries(ctx, tx, tenant, accepted, bk.deltas, false); err != nil {
 		return nil, err
 	}
 	// A key repeated in the batch whose first use failed fails the same way.
@@ -343,12 +356,12 @@ func (s *Service) tx(ctx context.Context, fn func(tx *txn) error, retry func(err
 	if err != nil {
 		return err
 	}
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(&txn{Tx: tx, prepared: prepared}) }, retry)
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(&txn{querier: tx, tx: tx, prepared: prepared}) }, retry)
 }
 
 func retryable(err error) bool {
-	// Also a unique key taken meanwhile (23505): the retry finds the winner.
-	return errors.Is(err, errRaced) || errors.Is(err, errMaybeReplay) || db.Transient(err) || db.HasCode(err, "23505")
+	// Also a key or reversal taken meanwhile (23505): the retry finds the winner.
+	return errors.Is(err, errMaybeReplay) || db.Transient(err) || db.HasCode(err, "23505")
 }
 
 // Entry returns one entry with its postings. Errors: ErrEntryNotFound.

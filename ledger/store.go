@@ -86,18 +86,27 @@ func findKeys(ctx context.Context, q querier, tenant string, keys []string) (map
 }
 
 // writeSQL writes a set of entries, their postings and the coalesced balance
-// changes in one statement: one round trip whatever the batch size. An entry
-// whose key or reversal target was taken meanwhile is skipped with its
-// postings; the caller sees the short count and retries the transaction.
+// changes in one statement: one round trip whatever the batch size. It runs
+// in three steps, in this order because the arguments of ledger_check_open
+// are evaluated left to right: the entries and postings are inserted, then
+// the accounts are locked in id order (the one order every writer uses, so
+// writers wait for each other instead of deadlocking), then their balances
+// move. Row locks are so taken at the end, and a batch waits for another
+// over the same accounts only for what is left of that one's statement and
+// its commit.
+//
+// With $25 (open only) the statement locks only accounts still open and
+// fails with notOpenCode, writing nothing, if any is not: the fast path runs
+// it alone, checked against what it remembers of the accounts. A key or
+// reversal taken meanwhile fails it with a unique violation (23505).
 const writeSQL = `
 WITH e AS (
 	INSERT INTO entries (id, tenant_id, idempotency_key, request_hash, kind, hold_id, reverses_entry_id,
 		effective_at, created_at, description, metadata, created_by)
-	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, u.created, u.descr, u.meta, u.by
+	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, $10, u.descr, u.meta, u.by
 	FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::text[], $7::uuid[], $8::uuid[],
-		$9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $2::text[])
-		AS u(id, key, hash, kind, hold, rev, eff, created, descr, meta, by)
-	ON CONFLICT DO NOTHING
+		$9::timestamptz[], $11::text[], $12::jsonb[], $2::text[])
+		AS u(id, key, hash, kind, hold, rev, eff, descr, meta, by)
 	RETURNING id, effective_at
 ), p AS (
 	INSERT INTO postings (entry_id, idx, tenant_id, account_id, direction, phase, amount, currency, effective_at)
@@ -105,6 +114,11 @@ WITH e AS (
 	FROM unnest($13::uuid[], $14::int2[], $15::uuid[], $16::text[], $17::text[], $18::numeric[], $19::text[])
 		AS u(entry_id, idx, account_id, direction, phase, amount, currency)
 	JOIN e ON e.id = u.entry_id
+	RETURNING 1
+), l AS (
+	SELECT id FROM accounts
+	WHERE tenant_id = $1 AND id = ANY($20::uuid[]) AND (status = 'open' OR NOT $25::boolean)
+	ORDER BY id FOR UPDATE
 ), b AS (
 	UPDATE accounts a SET
 		posted_debits = a.posted_debits + u.pd, posted_credits = a.posted_credits + u.pc,
@@ -112,14 +126,19 @@ WITH e AS (
 		updated_at = now()
 	FROM unnest($20::uuid[], $21::numeric[], $22::numeric[], $23::numeric[], $24::numeric[]) AS u(id, pd, pc, qd, qc)
 	WHERE a.tenant_id = $1 AND a.id = u.id
+	RETURNING 1
 )
-SELECT count(*) FROM e`
+SELECT (SELECT count(*) FROM p) + ledger_check_open((SELECT count(*) FROM l), cardinality($20::uuid[])) - (SELECT count(*) FROM b)`
 
-// errRaced says a concurrent writer took a key or reversal first; the
-// transaction is retried and then finds the winner's entry.
-var errRaced = errors.New("ledger: concurrent write took an idempotency key")
+// notOpenCode is the SQLSTATE writeSQL fails with when it finds an account
+// of the batch frozen or closed (migrations/00007_ledger_write_check.sql).
+const notOpenCode = "XL001"
 
-func writeEntries(ctx context.Context, tx querier, tenant string, drafts []*draft, deltas map[uuid.UUID]*Balance) error {
+// writeEntries writes accepted drafts and the balance changes they add up
+// to. openOnly asks the statement to check that every account is still open
+// (the fast path, which checked them without a lock). The drafts of a batch
+// are made at one instant, so created_at is the first one's.
+func writeEntries(ctx context.Context, q querier, tenant string, drafts []*draft, deltas map[uuid.UUID]*Balance, openOnly bool) error {
 	if len(drafts) == 0 {
 		return nil
 	}
@@ -128,7 +147,7 @@ func writeEntries(ctx context.Context, tx querier, tenant string, drafts []*draf
 		ids, hold, rev               = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)
 		keys, kinds, descr, meta, by = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		hashes                       = make([][]byte, n)
-		eff, created                 = make([]string, n), make([]string, n)
+		eff                          = make([]string, n)
 		pEntry, pAcct                []uuid.UUID
 		pIdx                         []int16
 		pDir, pPhase, pAmt, pCur     []string
@@ -138,7 +157,7 @@ func writeEntries(ctx context.Context, tx querier, tenant string, drafts []*draf
 		assertBalanced(e)
 		ids[i], keys[i], hashes[i], kinds[i] = e.ID, e.IdempotencyKey, d.requestHash, string(e.Kind)
 		hold[i], rev[i] = nullUUID(e.HoldID), nullUUID(e.ReversesEntryID)
-		eff[i], created[i] = e.EffectiveAt.Format(time.RFC3339Nano), e.CreatedAt.Format(time.RFC3339Nano)
+		eff[i] = e.EffectiveAt.Format(time.RFC3339Nano)
 		descr[i], meta[i], by[i] = e.Description, string(e.Metadata), e.CreatedBy
 		for j, p := range e.Postings {
 			pEntry, pIdx, pAcct = append(pEntry, e.ID), append(pIdx, int16(j)), append(pAcct, p.AccountID)
@@ -146,24 +165,23 @@ func writeEntries(ctx context.Context, tx querier, tenant string, drafts []*draf
 			pAmt, pCur = append(pAmt, p.Amount.String()), append(pCur, string(p.Currency))
 		}
 	}
-	var bID []uuid.UUID
-	var pd, pc, qd, qc []string
-	for id, d := range deltas {
+	bID := make([]uuid.UUID, 0, len(deltas))
+	for id := range deltas {
 		bID = append(bID, id)
-		pd, pc = append(pd, d.PostedDebits.String()), append(pc, d.PostedCredits.String())
-		qd, qc = append(qd, d.PendingDebits.String()), append(qc, d.PendingCredits.String())
 	}
-	var written int
-	err := tx.GetContext(ctx, &written, writeSQL, tenant, pq.Array(by),
+	pd, pc, qd, qc := make([]string, len(bID)), make([]string, len(bID)), make([]string, len(bID)), make([]string, len(bID))
+	for i, id := range bID {
+		d := deltas[id]
+		pd[i], pc[i], qd[i], qc[i] = d.PostedDebits.String(), d.PostedCredits.String(), d.PendingDebits.String(), d.PendingCredits.String()
+	}
+	var out int
+	err := q.GetContext(ctx, &out, writeSQL, tenant, pq.Array(by),
 		pq.Array(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
-		pq.Array(eff), pq.Array(created), pq.Array(descr), pq.Array(meta),
+		pq.Array(eff), drafts[0].entry.CreatedAt, pq.Array(descr), pq.Array(meta),
 		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur),
-		pq.Array(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc))
+		pq.Array(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc), openOnly)
 	if err != nil {
 		return fmt.Errorf("write %d entries: %w", n, err)
-	}
-	if written != n {
-		return errRaced
 	}
 	return nil
 }
