@@ -43,19 +43,20 @@ func bulkEntries(ctx context.Context, h *harness) (Result, error) {
 	}
 	var failed atomic.Int64
 	r := timedClients(ctx, "bulk", 4, h.cfg.Duration, func(ctx context.Context, c, seq int) error {
-		entries := make([]map[string]any, batch)
+		entries := make([]entryBody, batch)
 		for j := range entries {
 			i := (c*batch*31 + seq*batch + j) * 7919
-			e := entry(assets[i%len(assets)], liabs[(i/7)%len(liabs)], "2.50")
-			e["idempotency_key"] = fmt.Sprintf("b-%d-%d-%d", c, seq, j)
-			entries[j] = e
+			entries[j] = entry(assets[i%len(assets)], liabs[(i/7)%len(liabs)], "2.50")
+			entries[j].IdempotencyKey = fmt.Sprintf("b-%d-%d-%d", c, seq, j)
 		}
 		var out struct {
 			Results []struct {
 				Status int `json:"status"`
 			} `json:"results"`
 		}
-		code, err := h.do(ctx, http.MethodPost, "/v1/entries/batch", "", map[string]any{"entries": entries}, &out)
+		code, err := h.do(ctx, http.MethodPost, "/v1/entries/batch", "", struct {
+			Entries []entryBody `json:"entries"`
+		}{entries}, &out)
 		if err := statusErr(code, http.StatusOK, err); err != nil {
 			return err
 		}
