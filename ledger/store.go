@@ -61,8 +61,12 @@ func lockAccounts(ctx context.Context, tx querier, tenant string, ids []uuid.UUI
 	return out, err
 }
 
-const lockAccountsSQL = `SELECT ` + accountColumns + ` FROM accounts
-	WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`
+// The ids are joined, not matched with id = ANY($2): after waiting for a row
+// another writer held, PostgreSQL rechecks it by scanning again, and an ANY
+// array is sorted again on every such scan (perf: a third of the backends'
+// CPU in bulk posting went to sorting these arrays).
+const lockAccountsSQL = `SELECT ` + accountColumns + ` FROM unnest($2::uuid[]) AS u(want)
+	JOIN accounts ON id = u.want WHERE tenant_id = $1 ORDER BY id FOR UPDATE OF accounts`
 
 const findKeysSQL = `SELECT id, idempotency_key, request_hash FROM entries
 	WHERE tenant_id = $1 AND idempotency_key = ANY($2)`
@@ -116,9 +120,9 @@ WITH e AS (
 	JOIN e ON e.id = u.entry_id
 	RETURNING 1
 ), l AS (
-	SELECT id FROM accounts
-	WHERE tenant_id = $1 AND id = ANY($20::uuid[]) AND (status = 'open' OR NOT $25::boolean)
-	ORDER BY id FOR UPDATE
+	SELECT id FROM unnest($20::uuid[]) AS u(want) JOIN accounts ON id = u.want
+	WHERE tenant_id = $1 AND (status = 'open' OR NOT $25::boolean)
+	ORDER BY id FOR UPDATE OF accounts
 ), b AS (
 	UPDATE accounts a SET
 		posted_debits = a.posted_debits + u.pd, posted_credits = a.posted_credits + u.pc,
