@@ -60,6 +60,7 @@ type Result struct {
 	P99ms         float64 `json:"p99_ms,omitempty"`
 	Target        string  `json:"target"`
 	Met           bool    `json:"met"`
+	Usage         *Usage  `json:"usage,omitempty"` // during the timed part
 }
 
 // Report is what bench.json holds.
@@ -112,11 +113,21 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (Report, error) {
 // PrintTable writes the report as an aligned table.
 func PrintTable(w io.Writer, rep Report) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tentries\terrors\tseconds\tentries/s\tp50 ms\tp99 ms\ttarget\tmet\t")
+	fmt.Fprintln(tw, "scenario\tentries\terrors\tseconds\tentries/s\tp50 ms\tp99 ms\tcores: bench / pg\ttarget\tmet\t")
 	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%s\t%v\t\n", r.Scenario, r.Entries, r.Errors, r.Seconds, r.PerSecond, r.P50ms, r.P99ms, r.Target, r.Met)
+		cores := "-"
+		if r.Usage != nil {
+			cores = fmt.Sprintf("%.2f / %.2f", r.Usage.BenchCores, r.Usage.PostgresCores)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%s\t%s\t%v\t\n", r.Scenario, r.Entries, r.Errors, r.Seconds, r.PerSecond, r.P50ms, r.P99ms, cores, r.Target, r.Met)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nPostgreSQL backends busy in an average sample (every 100 ms), and what they did:")
+	for _, r := range rep.Results {
+		if r.Usage != nil && len(r.Usage.Waits) > 0 {
+			fmt.Fprintf(w, "  %-10s %.2f: %s\n", r.Scenario, r.Usage.Busy(), r.Usage.TopWaits(4))
+		}
+	}
 }
 
 // harness is the running stack and a client for it.
@@ -131,6 +142,7 @@ type harness struct {
 	queue     *asynq.Client
 	keys      *api.KeyStore
 	srv       *api.Server
+	dsn       string // the bench database
 	base      string
 	key       string
 	client    *http.Client
@@ -153,7 +165,8 @@ func start(ctx context.Context, cfg Config, log io.Writer) (*harness, error) {
 	}}
 	u, _ := url.Parse(cfg.ServerURL)
 	u.Path = "/" + name
-	if h.db, err = db.Open(ctx, u.String(), cfg.PoolSize); err != nil {
+	h.dsn = u.String()
+	if h.db, err = db.Open(ctx, h.dsn, cfg.PoolSize); err != nil {
 		h.drop()
 		return nil, err
 	}
@@ -305,13 +318,17 @@ func entry(from, to, amount string) entryBody {
 }
 
 // timedClients runs clients that each call one() until the duration is up,
-// and returns the figures with latency percentiles.
-func timedClients(ctx context.Context, name string, clients int, d time.Duration, one func(ctx context.Context, client, seq int) error) Result {
-	ctx, cancel := context.WithTimeout(ctx, d)
+// and returns the figures with latency percentiles and the machine's usage.
+func (h *harness) timedClients(ctx context.Context, name string, clients int, one func(ctx context.Context, client, seq int) error) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.Duration)
 	defer cancel()
 	lat := make([][]time.Duration, clients)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
+	usage, err := h.measure(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	begin := time.Now()
 	for c := range clients {
 		wg.Add(1)
@@ -331,14 +348,15 @@ func timedClients(ctx context.Context, name string, clients int, d time.Duration
 	}
 	wg.Wait()
 	elapsed := time.Since(begin).Seconds()
+	u := usage.stop()
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	r := Result{Scenario: name, Entries: int64(len(all)), Errors: errs.Load(), Seconds: elapsed, PerSecond: float64(len(all)) / elapsed}
+	r := Result{Scenario: name, Entries: int64(len(all)), Errors: errs.Load(), Seconds: elapsed, PerSecond: float64(len(all)) / elapsed, Usage: &u}
 	if len(all) > 0 {
 		r.P50ms = ms(all[len(all)/2])
 		r.P99ms = ms(all[len(all)*99/100])
 	}
-	return r
+	return r, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

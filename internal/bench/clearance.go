@@ -70,6 +70,10 @@ func clearanceChains(ctx context.Context, h *harness) (Result, error) {
 	}
 	defer stop()
 
+	usage, err := h.measure(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	begin := time.Now()
 	var errs atomic.Int64
 	failed := make([]error, len(jobs))
@@ -81,11 +85,14 @@ func clearanceChains(ctx context.Context, h *harness) (Result, error) {
 		jobs[i].body = nil // what is posted is not needed again
 	})
 	if err := errors.Join(failed...); err != nil {
+		usage.stop()
 		return Result{}, err
 	}
 	ingested := time.Since(begin)
 	fmt.Fprintf(h.log, "  posted in %.1f s; matching the rest…\n", ingested.Seconds())
-	if err := h.waitMatched(ctx, n); err != nil {
+	err = h.waitMatched(ctx, n)
+	u := usage.stop()
+	if err != nil {
 		return Result{}, err
 	}
 	elapsed := time.Since(begin).Seconds()
@@ -96,7 +103,7 @@ func clearanceChains(ctx context.Context, h *harness) (Result, error) {
 	fmt.Fprintf(h.log, "  %d chains verified in %.1f s (waits for a pooled connection: %d, %.1f s in all)\n",
 		n, elapsed, st.WaitCount, st.WaitDuration.Seconds())
 	r := Result{Scenario: "clearance", Entries: int64(4 * n), Chains: int64(n), Errors: errs.Load(), Seconds: elapsed,
-		IngestSeconds: ingested.Seconds(), PerSecond: float64(4*n) / elapsed, Target: "≤ 60 s for 500000 chains"}
+		IngestSeconds: ingested.Seconds(), PerSecond: float64(4*n) / elapsed, Target: "≤ 60 s for 500000 chains", Usage: &u}
 	slices.Sort(lat)
 	r.P50ms, r.P99ms = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100])
 	r.Met = n >= DefaultChains && elapsed <= 60

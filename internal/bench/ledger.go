@@ -20,11 +20,14 @@ func singleEntries(ctx context.Context, h *harness) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := timedClients(ctx, "single", 32, h.cfg.Duration, func(ctx context.Context, c, seq int) error {
+	r, err := h.timedClients(ctx, "single", 32, func(ctx context.Context, c, seq int) error {
 		i := (c*7919 + seq*104729) % len(assets)
 		code, err := h.do(ctx, http.MethodPost, "/v1/entries", fmt.Sprintf("s-%d-%d", c, seq), entry(assets[i], liabs[(i+seq)%len(liabs)], "1.00"), nil)
 		return statusErr(code, http.StatusCreated, err)
 	})
+	if err != nil {
+		return Result{}, err
+	}
 	r.Target, r.Met = "≥ 3000/s, p99 ≤ 20 ms", r.PerSecond >= 3000 && r.P99ms <= 20
 	return r, nil
 }
@@ -42,7 +45,7 @@ func bulkEntries(ctx context.Context, h *harness) (Result, error) {
 		return Result{}, err
 	}
 	var failed atomic.Int64
-	r := timedClients(ctx, "bulk", 4, h.cfg.Duration, func(ctx context.Context, c, seq int) error {
+	r, err := h.timedClients(ctx, "bulk", 4, func(ctx context.Context, c, seq int) error {
 		entries := make([]entryBody, batch)
 		for j := range entries {
 			i := (c*batch*31 + seq*batch + j) * 7919
@@ -67,6 +70,9 @@ func bulkEntries(ctx context.Context, h *harness) (Result, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return Result{}, err
+	}
 	// timedClients counted requests; each carried a batch.
 	r.Entries = r.Entries*batch - failed.Load()
 	r.Errors = r.Errors*batch + failed.Load()
@@ -87,10 +93,13 @@ func hotAccount(ctx context.Context, h *harness) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := timedClients(ctx, "hot", 32, h.cfg.Duration, func(ctx context.Context, c, seq int) error {
+	r, err := h.timedClients(ctx, "hot", 32, func(ctx context.Context, c, seq int) error {
 		code, err := h.do(ctx, http.MethodPost, "/v1/entries", fmt.Sprintf("h-%d-%d", c, seq), entry(hot[0], liabs[(c*1000+seq)%len(liabs)], "0.01"), nil)
 		return statusErr(code, http.StatusCreated, err)
 	})
+	if err != nil {
+		return Result{}, err
+	}
 	r.Target, r.Met = "≥ 10000/s", r.PerSecond >= 10000
 	return r, nil
 }
