@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -205,6 +206,36 @@ func TestLedgerFlow(t *testing.T) {
 	}
 	if batch.Results[3].Entry != nil && batch.Results[3].Entry.ID != e.ID {
 		t.Errorf("batch replay gave %s, want %s", batch.Results[3].Entry.ID, e.ID)
+	}
+
+	// The same batch again, preferring a minimal answer: every posted item is
+	// now a replay, answered with its entry's id only.
+	r = b.do(req{method: "POST", path: "/v1/entries/batch", key: b.pi, headers: []string{"Prefer", "return=minimal"}, body: map[string]any{"entries": []map[string]any{
+		{"idempotency_key": "b1", "postings": transfer(cash.ID, merchant.ID, "1.00")["postings"]},
+		{"idempotency_key": "b3", "postings": transfer(cash.ID, merchant.ID, "1.001")["postings"]},
+		{"idempotency_key": "fund", "postings": transfer(cash.ID, merchant.ID, "10.5")["postings"]},
+		{"idempotency_key": "b4", "postings": transfer(cash.ID, merchant.ID, "0.25")["postings"]},
+	}}})
+	var minimal struct {
+		Results []struct {
+			Status  int             `json:"status"`
+			EntryID string          `json:"entry_id"`
+			Entry   json.RawMessage `json:"entry"`
+		} `json:"results"`
+	}
+	r.into(t, &minimal)
+	if r.Header.Get("Preference-Applied") != "return=minimal" {
+		t.Errorf("minimal batch: Preference-Applied = %q", r.Header.Get("Preference-Applied"))
+	}
+	replayedB1 := batch.Results[0].Entry
+	for i, want := range []struct {
+		status int
+		id     string
+	}{{200, replayedB1.ID}, {422, ""}, {200, e.ID}, {201, ""}} {
+		got := minimal.Results[i]
+		if got.Status != want.status || got.Entry != nil || (want.id != "" && got.EntryID != want.id) || (want.status < 300) == (got.EntryID == "") {
+			t.Errorf("minimal batch result %d: %+v, want status %d and entry_id %q", i, got, want.status, want.id)
+		}
 	}
 
 	// Pages: the accounts and the postings walk to the end with cursors.

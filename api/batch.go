@@ -2,7 +2,9 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/xbsettle/xbsettle/ledger"
@@ -22,12 +24,29 @@ type batchInput struct {
 
 // batchResult is the outcome of one item: status is what the item would
 // have got as a request of its own (201, 200 for a replay, or a 4xx), with
-// either the entry or the problem.
+// either the entry (or only its id, when the caller prefers a minimal
+// answer) or the problem.
 type batchResult struct {
-	Index  int        `json:"index"`
-	Status int        `json:"status"`
-	Entry  *entryView `json:"entry,omitempty"`
-	Error  *Problem   `json:"error,omitempty"`
+	Index   int        `json:"index"`
+	Status  int        `json:"status"`
+	EntryID *uuid.UUID `json:"entry_id,omitempty"`
+	Entry   *entryView `json:"entry,omitempty"`
+	Error   *Problem   `json:"error,omitempty"`
+}
+
+// prefersMinimal reports whether the request asks, by RFC 7240's
+// "Prefer: return=minimal", for entry ids instead of whole entries: a bulk
+// caller that kept its requests has no use for them echoed back, and
+// encoding them costs both sides more than posting them.
+func prefersMinimal(r *http.Request) bool {
+	for _, v := range r.Header.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "return=minimal") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type batchOutput struct {
@@ -51,6 +70,7 @@ func (s *Server) postBatch(c echo.Context) error {
 	case n > ledger.MaxBatch:
 		return errBatchTooLarge.With("a batch has at most %d entries, got %d", ledger.MaxBatch, n)
 	}
+	minimal := prefersMinimal(c.Request())
 	out := batchOutput{Results: make([]batchResult, len(in.Entries))}
 	var reqs []ledger.EntryRequest
 	var at []int // reqs[j] is item at[j]
@@ -81,13 +101,21 @@ func (s *Server) postBatch(c echo.Context) error {
 			case r.Err != nil:
 				res.fail(r.Err)
 			default:
-				v := viewEntry(r.Entry)
-				res.Entry, res.Status = &v, http.StatusCreated
+				res.Status = http.StatusCreated
 				if r.Replayed {
 					res.Status = http.StatusOK
 				}
+				if id := r.Entry.ID; minimal {
+					res.EntryID = &id
+				} else {
+					v := viewEntry(r.Entry)
+					res.Entry = &v
+				}
 			}
 		}
+	}
+	if minimal {
+		c.Response().Header().Set("Preference-Applied", "return=minimal")
 	}
 	return c.JSON(http.StatusOK, out)
 }

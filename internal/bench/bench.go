@@ -228,13 +228,14 @@ func (h *harness) stop() {
 	h.drop()
 }
 
-// do sends one request and decodes a JSON answer into out (if not nil).
-func (h *harness) do(ctx context.Context, method, path, idemKey string, body, out any) (int, error) {
-	return h.doAs(ctx, h.key, method, path, idemKey, body, out)
+// do sends one request, with the header names and values given in pairs,
+// and decodes a JSON answer into out (if not nil).
+func (h *harness) do(ctx context.Context, method, path, idemKey string, body, out any, header ...string) (int, error) {
+	return h.doAs(ctx, h.key, method, path, idemKey, body, out, header...)
 }
 
 // doAs is do with another API key.
-func (h *harness) doAs(ctx context.Context, key, method, path, idemKey string, body, out any) (int, error) {
+func (h *harness) doAs(ctx context.Context, key, method, path, idemKey string, body, out any, header ...string) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, err
@@ -247,6 +248,9 @@ func (h *harness) doAs(ctx context.Context, key, method, path, idemKey string, b
 	req.Header.Set("Content-Type", "application/json")
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
