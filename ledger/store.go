@@ -180,15 +180,37 @@ func writeEntries(ctx context.Context, q querier, tenant string, drafts []*draft
 	}
 	var out int
 	err := q.GetContext(ctx, &out, writeSQL, tenant, pq.Array(by),
-		pq.Array(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
+		uuidArray(ids), pq.Array(keys), pq.ByteaArray(hashes), pq.Array(kinds), pq.Array(hold), pq.Array(rev),
 		pq.Array(eff), drafts[0].entry.CreatedAt, pq.Array(descr), pq.Array(meta),
-		pq.Array(pEntry), pq.Array(pIdx), pq.Array(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur),
-		pq.Array(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc), openOnly)
+		uuidArray(pEntry), pq.Array(pIdx), uuidArray(pAcct), pq.Array(pDir), pq.Array(pPhase), pq.Array(pAmt), pq.Array(pCur),
+		uuidArray(bID), pq.Array(pd), pq.Array(pc), pq.Array(qd), pq.Array(qc), openOnly)
 	if err != nil {
 		return fmt.Errorf("write %d entries: %w", n, err)
 	}
 	return nil
 }
+
+// uuidArray writes ids as a PostgreSQL array literal. pq.Array would get
+// there by reflection and a string per id: 6% of the API's CPU in bulk
+// posting.
+func uuidArray(ids []uuid.UUID) string {
+	b := make([]byte, 0, 2+37*len(ids))
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		for j, x := range id { // 8-4-4-4-12 hex digits
+			if j == 4 || j == 6 || j == 8 || j == 10 {
+				b = append(b, '-')
+			}
+			b = append(b, hexDigits[x>>4], hexDigits[x&0xf])
+		}
+	}
+	return string(append(b, '}'))
+}
+
+const hexDigits = "0123456789abcdef"
 
 func nullUUID(id *uuid.UUID) sql.NullString {
 	if id == nil {
