@@ -6,8 +6,12 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/xbsettle/xbsettle/internal/db"
 )
 
 func fallbacks(s *Service, reason string) int {
@@ -102,9 +106,11 @@ func TestFastPathKeepsTenantsApart(t *testing.T) {
 }
 
 // Batches on the fast path and the careful path over the same accounts, from
-// many goroutines: every balance is the sum of its postings, no money is
-// lost, and no fast write ever deadlocked (it locks in id order, as the
-// careful path does).
+// many goroutines, some items of every batch also sent by the other
+// goroutines in another order (clients retrying each other's requests):
+// every key posts once, every balance is the sum of its postings, and no
+// fast write ever deadlocked (every writer locks accounts by id, then keys
+// in order).
 func TestConcurrentBatchesOverSharedAccounts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -115,7 +121,11 @@ func TestConcurrentBatchesOverSharedAccounts(t *testing.T) {
 	limited := b.account("limited", "CNY", Liability, DebitsMustNotExceedCredits)
 	b.post(transfer("fund", open[0].ID, limited.ID, "1000.00"))
 
-	const workers, batches, size = 8, 15, 40
+	const workers, batches, size, shared = 8, 15, 40, 5
+	// The shared items of batch n: the same requests for every goroutine.
+	sharedReq := func(n, i int) EntryRequest {
+		return transfer(fmt.Sprint("shared-", n, "-", i), open[(n+i)%len(open)].ID, open[(n+2*i+1)%len(open)].ID, "0.07")
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -131,6 +141,9 @@ func TestConcurrentBatchesOverSharedAccounts(t *testing.T) {
 					}
 					reqs[i] = transfer(fmt.Sprint(w, "-", n, "-", i), from.ID, to.ID, "0.01")
 				}
+				for _, i := range rng.Perm(shared) {
+					reqs = append(reqs, sharedReq(n, i))
+				}
 				for _, r := range b.svc.PostBatch(b.ctx, b.actor, reqs) {
 					if r.Err != nil {
 						t.Error(r.Err)
@@ -145,11 +158,137 @@ func TestConcurrentBatchesOverSharedAccounts(t *testing.T) {
 	if err := b.db.Get(&entries, `SELECT count(*) FROM entries WHERE tenant_id = $1`, b.actor.Tenant); err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + workers*batches*size; entries != want {
+	if want := 1 + workers*batches*size + batches*shared; entries != want {
 		t.Fatalf("%d entries, want %d", entries, want)
 	}
 	if n := fallbacks(b.svc, "transient"); n != 0 {
 		t.Fatalf("%d fast writes deadlocked or failed to serialize", n)
 	}
 	checkInvariants(t, b.db, b.actor.Tenant)
+}
+
+// A fast post and a careful post of one key over the same accounts (a
+// client's retry while its first attempt is on the careful path) must wait
+// for each other, not deadlock: every writer locks the accounts before it
+// inserts a key. (The first fast path inserted first; PostgreSQL then found
+// a deadlock and stalled one of them for deadlock_timeout.)
+//
+// The careful side is driven step by step with postTx's own calls
+// (lockAccounts, then writeEntries) so that the interleaving is certain.
+func TestFastAndCarefulPostsOfOneKeyDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cash := b.account("cash", "CNY", Asset)
+	fees := b.account("fees", "CNY", Income)
+	b.post(transfer("warm", cash.ID, fees.ID, "1.00")) // the fast path now knows both accounts
+
+	ctx := b.ctx
+	prepared, err := b.svc.prepared.ready(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The careful path, step 1: lock the accounts in id order.
+	tx, err := b.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	careful := &txn{querier: tx, tx: tx, prepared: prepared}
+	locked, err := lockAccounts(ctx, careful, b.actor.Tenant, []uuid.UUID{cash.ID, fees.ID})
+	if err != nil || len(locked) != 2 {
+		t.Fatalf("lock: %v %d", err, len(locked))
+	}
+
+	// Meanwhile the same request arrives on the fast path: it inserts key k,
+	// then waits for the accounts' row locks.
+	req := transfer("k", cash.ID, fees.ID, "2.00")
+	type outcome struct {
+		e        Entry
+		replayed bool
+		err      error
+	}
+	fast := make(chan outcome, 1)
+	go func() {
+		e, replayed, err := b.svc.Post(ctx, b.actor, req)
+		fast <- outcome{e, replayed, err}
+	}()
+	waitForLockWait(t, b)
+
+	// The careful path, step 2: check and write the same request.
+	d, err := b.svc.newDraft(b.svc.clock(), Standard, nil, &req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.entry.TenantID, d.entry.CreatedBy = b.actor.Tenant, b.actor.By
+	bk := newBook(locked)
+	if err := bk.apply(&d.entry); err != nil {
+		t.Fatal(err)
+	}
+	werr := writeEntries(ctx, careful, b.actor.Tenant, []*draft{d}, bk.deltas, false)
+	if werr == nil {
+		werr = tx.Commit()
+	} else {
+		tx.Rollback() //nolint:errcheck
+	}
+	got := <-fast
+
+	var deadlocks int64
+	if err := b.db.Get(&deadlocks, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("careful write: %v; fast post: replayed=%v err=%v; transient fallbacks %d; deadlocks %d",
+		werr, got.replayed, got.err, fallbacks(b.svc, "transient"), deadlocks)
+	if db.HasCode(werr, "40P01") || fallbacks(b.svc, "transient") > 0 || deadlocks > 0 {
+		t.Errorf("a fast and a careful post of one key deadlocked (careful: %v; fast path transient fallbacks: %d; pg deadlocks: %d)",
+			werr, fallbacks(b.svc, "transient"), deadlocks)
+	}
+	// Whatever the victim, money must still be right: one entry for k.
+	var n int
+	if err := b.db.Get(&n, `SELECT count(*) FROM entries WHERE tenant_id = $1 AND idempotency_key = 'k'`, b.actor.Tenant); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d entries for key k, want 1", n)
+	}
+	checkInvariants(t, b.db, b.actor.Tenant)
+}
+
+// waitForLockWait waits until some backend of the test's database waits
+// for a lock in the write statement.
+func waitForLockWait(t *testing.T, b *bundle) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := b.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO entries%'`); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the fast post never waited for the accounts' locks")
+}
+
+// postTx passes one id per posting: a batch over two hot accounts must lock
+// and read two rows, not one per posting.
+func TestLockAccountsReturnsEachAccountOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cash := b.account("cash", "CNY", Asset)
+	fees := b.account("fees", "CNY", Income)
+	tx, err := b.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	locked, err := lockAccounts(b.ctx, tx, b.actor.Tenant, []uuid.UUID{cash.ID, fees.ID, cash.ID, fees.ID, cash.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(locked) != 2 {
+		t.Errorf("lockAccounts over 2 accounts named 5 times returned %d rows, want 2", len(locked))
+	}
 }

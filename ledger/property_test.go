@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -45,10 +46,10 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 			accounts = append(accounts, a)
 		}
 		model := map[uuid.UUID]*Balance{}
+		frozen := map[uuid.UUID]bool{}
 		for _, a := range accounts {
 			model[a.ID] = &Balance{}
 		}
-		frozen := map[uuid.UUID]bool{}
 		record := func(e Entry) {
 			for _, p := range e.Postings {
 				if frozen[p.AccountID] && p.Phase != Release {
@@ -72,13 +73,20 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 				rt.Fatalf("unexpected error: %v", err)
 			}
 		}
+		// A post may be refused as frozen only if one of its accounts is.
+		expectPost := func(req EntryRequest, err error) {
+			expect(err)
+			if errors.Is(err, ErrAccountFrozen) && !slices.ContainsFunc(req.Postings, func(p PostingRequest) bool { return frozen[p.AccountID] }) {
+				rt.Fatalf("request %s refused as frozen, but none of its accounts is", req.IdempotencyKey)
+			}
+		}
 
 		for step, n := 0, rapid.IntRange(1, 12).Draw(rt, "steps"); step < n; step++ {
 			switch op := rapid.IntRange(0, 7).Draw(rt, "op"); {
 			case op == 0 || op == 1:
 				req := newRequest(rt)
 				e, _, err := svc.Post(ctx, actor, req)
-				expect(err)
+				expectPost(req, err)
 				if err == nil {
 					// A refused request leaves no trace, so only a posted one is sure to replay.
 					sent = append(sent, req)
@@ -90,8 +98,8 @@ func checkRandomOperations(t *testing.T, db *sqlx.DB, svc *Service) {
 				for i := range reqs {
 					reqs[i] = newRequest(rt)
 				}
-				for _, r := range svc.PostBatch(ctx, actor, reqs) {
-					expect(r.Err)
+				for i, r := range svc.PostBatch(ctx, actor, reqs) {
+					expectPost(reqs[i], r.Err)
 					if r.Err == nil {
 						record(r.Entry)
 						entries = append(entries, r.Entry.ID)

@@ -1,11 +1,14 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,8 +59,10 @@ func getAccount(ctx context.Context, q querier, tenant string, id uuid.UUID) (Ac
 // uses, so two entries over the same accounts wait instead of deadlocking.
 // Accounts of another tenant are simply not found.
 func lockAccounts(ctx context.Context, tx querier, tenant string, ids []uuid.UUID) ([]Account, error) {
+	// Once each: the ids come one per posting.
+	ids = slices.Compact(slices.SortedFunc(slices.Values(ids), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }))
 	var out []Account
-	err := tx.SelectContext(ctx, &out, lockAccountsSQL, tenant, pq.Array(ids))
+	err := tx.SelectContext(ctx, &out, lockAccountsSQL, tenant, uuidArray(ids))
 	return out, err
 }
 
@@ -91,13 +96,13 @@ func findKeys(ctx context.Context, q querier, tenant string, keys []string) (map
 
 // writeSQL writes a set of entries, their postings and the coalesced balance
 // changes in one statement: one round trip whatever the batch size. It runs
-// in three steps, in this order because the arguments of ledger_check_open
-// are evaluated left to right: the entries and postings are inserted, then
-// the accounts are locked in id order (the one order every writer uses, so
-// writers wait for each other instead of deadlocking), then their balances
-// move. Row locks are so taken at the end, and a batch waits for another
-// over the same accounts only for what is left of that one's statement and
-// its commit.
+// in three steps, in this order because the terms of its last line are
+// evaluated left to right: the accounts are locked in id order, then the
+// entries (in key order) and postings are inserted, then the balances move.
+// Every writer takes what it waits for in that one order (accounts by id,
+// then idempotency keys, whose insert waits for another writer of the same
+// key), so writers wait for each other and never deadlock. The careful path
+// has locked the accounts already; the lock here finds them its own.
 //
 // With $25 (open only) the statement locks only accounts still open and
 // fails with notOpenCode, writing nothing, if any is not: the fast path runs
@@ -132,7 +137,7 @@ WITH e AS (
 	WHERE a.tenant_id = $1 AND a.id = u.id
 	RETURNING 1
 )
-SELECT (SELECT count(*) FROM p) + ledger_check_open((SELECT count(*) FROM l), cardinality($20::uuid[])) - (SELECT count(*) FROM b)`
+SELECT ledger_check_open((SELECT count(*) FROM l), cardinality($20::uuid[])) + (SELECT count(*) FROM p) - (SELECT count(*) FROM b)`
 
 // notOpenCode is the SQLSTATE writeSQL fails with when it finds an account
 // of the batch frozen or closed (migrations/00007_ledger_write_check.sql).
@@ -146,6 +151,10 @@ func writeEntries(ctx context.Context, q querier, tenant string, drafts []*draft
 	if len(drafts) == 0 {
 		return nil
 	}
+	// Keys in order (see writeSQL); the drafts were checked in the batch's.
+	drafts = slices.SortedFunc(slices.Values(drafts), func(a, b *draft) int {
+		return strings.Compare(a.entry.IdempotencyKey, b.entry.IdempotencyKey)
+	})
 	n := len(drafts)
 	var (
 		ids, hold, rev               = make([]uuid.UUID, n), make([]sql.NullString, n), make([]sql.NullString, n)

@@ -203,7 +203,9 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 				moves = append(moves, move{id: it.ID, from: Verified, to: Rejected, codes: []string{CodeAlreadySettled}})
 			case isDomain(r.Err):
 				moves = append(moves, move{id: it.ID, from: Verified, to: Rejected, codes: []string{codeOf(r.Err)}})
-			default: // the ledger's transaction failed as a whole: nothing was written
+			default: // the ledger's write failed as a whole: the task is retried, and
+				// the items' keys replay whatever did get written (a lost
+				// connection can hide a commit)
 				return fmt.Errorf("post %d entries: %w", len(reqs), r.Err)
 			}
 		}
