@@ -74,7 +74,8 @@ func (b *batcher) post(ctx context.Context, actor Actor, req EntryRequest) Resul
 
 func (b *batcher) work(lane chan *call) {
 	defer b.stopped.Done()
-	last := 0 // size of the last batch: about how many callers are active
+	last := 0   // size of the last batch: its callers are about to post again
+	queued := 0 // posts that came while the last batch was in the database
 	for {
 		var first *call
 		select {
@@ -84,14 +85,17 @@ func (b *batcher) work(lane chan *call) {
 		}
 		batch := []*call{first}
 		// Under load, the callers of the last batch are sending their next
-		// posts right now; waiting a moment for them (until as many as last
-		// time have come, at most lingerFor) makes the batch, and the
-		// throughput, several times larger for a fraction of a commit's
-		// latency. Without load nothing waits.
+		// posts right now, and others came while it was in the database;
+		// waiting a moment for the former (until the batch holds both, at
+		// most lingerFor) makes the batch, and the throughput, several times
+		// larger for a fraction of a commit's latency. Waiting only for as
+		// many as last time would let the callers settle into two groups
+		// that take turns, each batch half as large (measured: hot account,
+		// 17 entries a batch instead of 26). Without load nothing waits.
 		if last > 1 {
 			linger := time.NewTimer(lingerFor)
 		wait:
-			for len(batch) < min(last, b.max) {
+			for len(batch) < min(last+queued, b.max) {
 				select {
 				case c := <-lane:
 					batch = append(batch, c)
@@ -112,6 +116,7 @@ func (b *batcher) work(lane chan *call) {
 		}
 		last = len(batch)
 		b.flush(batch)
+		queued = len(lane)
 	}
 }
 
