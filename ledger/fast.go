@@ -174,7 +174,7 @@ func (c *accountCache) get(ctx context.Context, q querier, tenant string, ids []
 	return out, nil
 }
 
-const readAccountsSQL = `SELECT ` + accountColumns + ` FROM accounts WHERE tenant_id = $1 AND id = ANY($2)`
+const readAccountsSQL = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ANY($2) AND (tenant_id = $1) IS TRUE`
 
 // put remembers accounts as just read.
 func (c *accountCache) put(accounts []Account) {
