@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -19,8 +18,7 @@ import (
 // entry's currency and precision; the entry balances) hold on what never
 // changes about an account, which the service remembers, and on its status,
 // which the write statement checks again under the row lock. Such a batch is
-// one statement, outside any transaction: one round trip and one commit, the
-// accounts locked only for the balance update at its end.
+// one statement, outside any transaction: one round trip and one commit.
 //
 // Whatever the fast path cannot settle alone goes to the careful path
 // (postTx: lock the accounts, then check against their balances), which has
@@ -108,11 +106,10 @@ func newFallbackCounter() *prometheus.CounterVec {
 }
 
 func fallbackReason(err error) string {
-	var pe *pq.Error
 	switch {
-	case errors.As(err, &pe) && pe.Code == notOpenCode:
+	case db.HasCode(err, notOpenCode):
 		return "account_not_open"
-	case errors.As(err, &pe) && pe.Code == "23505":
+	case db.HasCode(err, "23505"):
 		return "key_taken"
 	case db.Transient(err):
 		return "transient"
