@@ -116,7 +116,12 @@ func findKeys(ctx context.Context, q querier, tenant string, keys []string) (map
 // it alone, checked against what it remembers of the accounts. A key or
 // reversal taken meanwhile fails it with a unique violation (23505).
 const writeSQL = `
-WITH e AS (
+WITH l AS ( -- as lockAccountsSQL; $20 is sorted
+	SELECT a.id FROM unnest($20::uuid[]) AS u(want)
+	CROSS JOIN LATERAL (SELECT id FROM accounts WHERE id = u.want AND (tenant_id = $1) IS TRUE
+		AND (status = 'open' OR NOT $25::boolean) OFFSET 0) a
+	FOR UPDATE OF a
+), e AS (
 	INSERT INTO entries (id, tenant_id, idempotency_key, request_hash, kind, hold_id, reverses_entry_id,
 		effective_at, created_at, description, metadata, created_by)
 	SELECT u.id, $1, u.key, u.hash, u.kind, u.hold, u.rev, u.eff, $10, u.descr, u.meta, u.by
@@ -131,11 +136,6 @@ WITH e AS (
 		AS u(entry_id, idx, account_id, direction, phase, amount, currency)
 	JOIN e ON e.id = u.entry_id
 	RETURNING 1
-), l AS ( -- as lockAccountsSQL; $20 is sorted
-	SELECT a.id FROM unnest($20::uuid[]) AS u(want)
-	CROSS JOIN LATERAL (SELECT id FROM accounts WHERE id = u.want AND (tenant_id = $1) IS TRUE
-		AND (status = 'open' OR NOT $25::boolean) OFFSET 0) a
-	FOR UPDATE OF a
 ), b AS (
 	UPDATE accounts a SET
 		posted_debits = a.posted_debits + u.pd, posted_credits = a.posted_credits + u.pc,
