@@ -27,7 +27,8 @@ type Usage struct {
 	BenchCores    float64 `json:"bench_cores"`
 	PostgresCores float64 `json:"postgres_cores,omitempty"` // 0 when the server is not on this machine
 	// Waits counts busy backends per sample by what they were doing: "CPU"
-	// (running, or ready to run) or a wait event as type:name.
+	// (running, or ready to run), a wait event as type:name, or
+	// "autovacuum" for an autovacuum worker.
 	Waits   map[string]int `json:"waits,omitempty"`
 	Samples int            `json:"samples"`
 }
@@ -89,8 +90,13 @@ func (h *harness) measure(ctx context.Context) (*sampler, error) {
 	return s, nil
 }
 
-const waitsSQL = `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
-	WHERE datname = current_database() AND state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`
+// waitsSQL names what each busy backend does; autovacuum workers are
+// counted apart, for they compete with the scenario for the same cores.
+const waitsSQL = `SELECT CASE WHEN backend_type = 'autovacuum worker' THEN 'autovacuum'
+		ELSE coalesce(wait_event_type || ':' || wait_event, 'CPU') END
+	FROM pg_stat_activity
+	WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
+		AND backend_type IN ('client backend', 'autovacuum worker')`
 
 func (s *sampler) sample(ctx context.Context) {
 	defer s.done.Done()
