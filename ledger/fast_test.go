@@ -18,6 +18,19 @@ func fallbacks(s *Service, reason string) int {
 	return int(testutil.ToFloat64(s.fallbacks.WithLabelValues(reason)))
 }
 
+// cashAndFees opens two accounts without balance flags: the fast path's.
+func (b *bundle) cashAndFees() (cash, fees Account) {
+	return b.account("cash", "CNY", Asset), b.account("fees", "CNY", Income)
+}
+
+// wantPosted fails the test unless the account's posted balance is want.
+func (b *bundle) wantPosted(a Account, want string) {
+	b.t.Helper()
+	if got := b.balance(a.ID).Posted(a.Kind); !got.Equal(dec(want)) {
+		b.t.Fatalf("%s posted = %s, want %s", a.Code, got, want)
+	}
+}
+
 // The fast path checks an account's status from memory; the status may have
 // changed since, here through another process's service. The write must see
 // it under the row lock and leave the decision to the careful path.
@@ -25,8 +38,7 @@ func TestFastPathSeesAStatusChangedElsewhere(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	elsewhere := NewService(b.db, nil)
-	cash := b.account("cash", "CNY", Asset)
-	fees := b.account("fees", "CNY", Income)
+	cash, fees := b.cashAndFees()
 	b.post(transfer("warm", cash.ID, fees.ID, "1.00")) // the service now remembers both accounts
 
 	if _, err := elsewhere.SetStatus(b.ctx, b.actor, fees.ID, Frozen); err != nil {
@@ -39,9 +51,7 @@ func TestFastPathSeesAStatusChangedElsewhere(t *testing.T) {
 	if n := fallbacks(b.svc, "account_not_open"); n != 1 {
 		t.Fatalf("fallbacks for a status changed elsewhere = %d, want 1", n)
 	}
-	if got := b.balance(fees.ID).Posted(Income); !got.Equal(dec("1.00")) {
-		t.Fatalf("fees = %s after a refused post, want 1.00", got)
-	}
+	b.wantPosted(fees, "1.00")
 
 	if _, err := elsewhere.SetStatus(b.ctx, b.actor, fees.ID, Open); err != nil {
 		t.Fatal(err)
@@ -52,9 +62,7 @@ func TestFastPathSeesAStatusChangedElsewhere(t *testing.T) {
 	if n := fallbacks(b.svc, "account_not_open"); n != 1 {
 		t.Fatalf("fallbacks after the account reopened = %d, want still 1", n)
 	}
-	if got := b.balance(fees.ID).Posted(Income); !got.Equal(dec("4.00")) {
-		t.Fatalf("fees = %s, want 4.00", got)
-	}
+	b.wantPosted(fees, "4.00")
 	checkInvariants(t, b.db, b.actor.Tenant)
 }
 
@@ -62,8 +70,7 @@ func TestFastPathSeesAStatusChangedElsewhere(t *testing.T) {
 func TestFastPathReplayAndReusedKey(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cash := b.account("cash", "CNY", Asset)
-	fees := b.account("fees", "CNY", Income)
+	cash, fees := b.cashAndFees()
 	first := b.post(transfer("k", cash.ID, fees.ID, "5.00"))
 
 	again, replayed, err := b.svc.Post(b.ctx, b.actor, transfer("k", cash.ID, fees.ID, "5.00"))
@@ -76,9 +83,7 @@ func TestFastPathReplayAndReusedKey(t *testing.T) {
 	if n := fallbacks(b.svc, "key_taken"); n != 2 {
 		t.Fatalf("key_taken fallbacks = %d, want 2", n)
 	}
-	if got := b.balance(fees.ID).Posted(Income); !got.Equal(dec("5.00")) {
-		t.Fatalf("fees = %s, want 5.00", got)
-	}
+	b.wantPosted(fees, "5.00")
 	checkInvariants(t, b.db, b.actor.Tenant)
 }
 
@@ -87,8 +92,7 @@ func TestFastPathReplayAndReusedKey(t *testing.T) {
 func TestFastPathKeepsTenantsApart(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cash := b.account("cash", "CNY", Asset)
-	fees := b.account("fees", "CNY", Income)
+	cash, fees := b.cashAndFees()
 	b.post(transfer("warm", cash.ID, fees.ID, "1.00"))
 
 	intruder := Actor{Tenant: b.actor.Tenant + "-other", By: "test"}
@@ -100,9 +104,7 @@ func TestFastPathKeepsTenantsApart(t *testing.T) {
 	if !errors.Is(err, ErrAccountNotFound) {
 		t.Fatalf("post to another tenant's account: err = %v, want ACCOUNT_NOT_FOUND", err)
 	}
-	if got := b.balance(fees.ID).Posted(Income); !got.Equal(dec("1.00")) {
-		t.Fatalf("fees = %s, want 1.00", got)
-	}
+	b.wantPosted(fees, "1.00")
 }
 
 // Batches on the fast path and the careful path over the same accounts, from
@@ -178,8 +180,7 @@ func TestConcurrentBatchesOverSharedAccounts(t *testing.T) {
 func TestFastAndCarefulPostsOfOneKeyDoNotDeadlock(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cash := b.account("cash", "CNY", Asset)
-	fees := b.account("fees", "CNY", Income)
+	cash, fees := b.cashAndFees()
 	b.post(transfer("warm", cash.ID, fees.ID, "1.00")) // the fast path now knows both accounts
 
 	ctx := b.ctx
@@ -277,8 +278,7 @@ func waitForLockWait(t *testing.T, b *bundle) {
 func TestLockAccountsReturnsEachAccountOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cash := b.account("cash", "CNY", Asset)
-	fees := b.account("fees", "CNY", Income)
+	cash, fees := b.cashAndFees()
 	tx, err := b.db.Beginx()
 	if err != nil {
 		t.Fatal(err)
