@@ -72,33 +72,20 @@ func seesEnterprise(c echo.Context, id string) bool {
 
 // taxProfileInput is the tax profile as sent; amounts are decimal strings.
 type taxProfileInput struct {
-	ExporterKind          string          `json:"exporter_kind"`
-	TaxCreditRating       *string         `json:"tax_credit_rating"`
-	FirstRebateClaimOn    string          `json:"first_rebate_claim_on"`
-	NetAssetsCNY          json.RawMessage `json:"net_assets_cny"`
-	RebatesCNY            json.RawMessage `json:"rebates_cny"`
-	RiskControlSystem     bool            `json:"risk_control_system"`
-	CapacityMatched       bool            `json:"capacity_matched"`
-	FalseInvoices         bool            `json:"false_invoices"`
-	MinorRebateViolation  bool            `json:"minor_rebate_violation"`
-	PenalisedLastYear     bool            `json:"penalised_last_year"`
-	RefusedRecords        bool            `json:"refused_records"`
-	RebateRightsSuspended bool            `json:"rebate_rights_suspended"`
-	JointPunishmentList   bool            `json:"joint_punishment_list"`
-	CustomsDishonest      bool            `json:"customs_dishonest"`
-	Class4Representative  bool            `json:"class4_representative"`
+	ExporterKind       string          `json:"exporter_kind"`
+	TaxCreditRating    *string         `json:"tax_credit_rating"`
+	FirstRebateClaimOn string          `json:"first_rebate_claim_on"`
+	NetAssetsCNY       json.RawMessage `json:"net_assets_cny"`
+	RebatesCNY         json.RawMessage `json:"rebates_cny"`
+	risk.TaxFindings
 }
 
 // parse reads the shapes; the rules are the domain's (TaxProfile.Validate).
 func (in taxProfileInput) parse(at string, f *fields) risk.TaxProfile {
 	p := risk.TaxProfile{ExporterKind: risk.ExporterKind(in.ExporterKind),
-		NetAssetsCNY:      parseCNY(in.NetAssetsCNY, nested(at, "net_assets_cny"), true, f),
-		RebatesCNY:        parseCNY(in.RebatesCNY, nested(at, "rebates_cny"), false, f),
-		RiskControlSystem: in.RiskControlSystem, CapacityMatched: in.CapacityMatched, FalseInvoices: in.FalseInvoices,
-		MinorRebateViolation: in.MinorRebateViolation, PenalisedLastYear: in.PenalisedLastYear,
-		RefusedRecords: in.RefusedRecords, RebateRightsSuspended: in.RebateRightsSuspended,
-		JointPunishmentList: in.JointPunishmentList, CustomsDishonest: in.CustomsDishonest,
-		Class4Representative: in.Class4Representative}
+		NetAssetsCNY: parseCNY(in.NetAssetsCNY, nested(at, "net_assets_cny"), true, f),
+		RebatesCNY:   parseCNY(in.RebatesCNY, nested(at, "rebates_cny"), false, f),
+		TaxFindings:  in.TaxFindings}
 	if in.TaxCreditRating == nil {
 		f.add(nested(at, "tax_credit_rating"), "REQUIRED", `send the rating, or "" when not yet rated`)
 	} else {

@@ -13,21 +13,12 @@ import (
 // amounts are CNY strings to the fen.
 
 type taxProfileView struct {
-	ExporterKind          risk.ExporterKind    `json:"exporter_kind"`
-	TaxCreditRating       risk.TaxCreditRating `json:"tax_credit_rating"`
-	FirstRebateClaimOn    *string              `json:"first_rebate_claim_on"`
-	NetAssetsCNY          string               `json:"net_assets_cny"`
-	RebatesCNY            string               `json:"rebates_cny"`
-	RiskControlSystem     bool                 `json:"risk_control_system"`
-	CapacityMatched       bool                 `json:"capacity_matched"`
-	FalseInvoices         bool                 `json:"false_invoices"`
-	MinorRebateViolation  bool                 `json:"minor_rebate_violation"`
-	PenalisedLastYear     bool                 `json:"penalised_last_year"`
-	RefusedRecords        bool                 `json:"refused_records"`
-	RebateRightsSuspended bool                 `json:"rebate_rights_suspended"`
-	JointPunishmentList   bool                 `json:"joint_punishment_list"`
-	CustomsDishonest      bool                 `json:"customs_dishonest"`
-	Class4Representative  bool                 `json:"class4_representative"`
+	ExporterKind       risk.ExporterKind    `json:"exporter_kind"`
+	TaxCreditRating    risk.TaxCreditRating `json:"tax_credit_rating"`
+	FirstRebateClaimOn *string              `json:"first_rebate_claim_on"`
+	NetAssetsCNY       string               `json:"net_assets_cny"`
+	RebatesCNY         string               `json:"rebates_cny"`
+	risk.TaxFindings
 }
 
 func viewTaxProfile(p *risk.TaxProfile) *taxProfileView {
@@ -35,11 +26,7 @@ func viewTaxProfile(p *risk.TaxProfile) *taxProfileView {
 		return nil
 	}
 	v := &taxProfileView{ExporterKind: p.ExporterKind, TaxCreditRating: p.Rating, NetAssetsCNY: p.NetAssetsCNY.StringFixed(2),
-		RebatesCNY: p.RebatesCNY.StringFixed(2), RiskControlSystem: p.RiskControlSystem, CapacityMatched: p.CapacityMatched,
-		FalseInvoices: p.FalseInvoices, MinorRebateViolation: p.MinorRebateViolation, PenalisedLastYear: p.PenalisedLastYear,
-		RefusedRecords: p.RefusedRecords, RebateRightsSuspended: p.RebateRightsSuspended,
-		JointPunishmentList: p.JointPunishmentList, CustomsDishonest: p.CustomsDishonest,
-		Class4Representative: p.Class4Representative}
+		RebatesCNY: p.RebatesCNY.StringFixed(2), TaxFindings: p.TaxFindings}
 	if p.FirstRebateClaimOn != nil {
 		d := p.FirstRebateClaimOn.Format(time.DateOnly)
 		v.FirstRebateClaimOn = &d

@@ -19,7 +19,7 @@ func taxProfileOf(class int) *risk.TaxProfile {
 	switch class {
 	case 1:
 		return &risk.TaxProfile{ExporterKind: risk.Trader, Rating: risk.RatingA, FirstRebateClaimOn: &first,
-			NetAssetsCNY: decimal.RequireFromString("1000000"), RebatesCNY: decimal.RequireFromString("100000"), RiskControlSystem: true}
+			NetAssetsCNY: decimal.RequireFromString("1000000"), RebatesCNY: decimal.RequireFromString("100000"), TaxFindings: risk.TaxFindings{RiskControlSystem: true}}
 	case 3:
 		return &risk.TaxProfile{ExporterKind: risk.Manufacturer, Rating: risk.RatingC, FirstRebateClaimOn: &first,
 			NetAssetsCNY: decimal.RequireFromString("1000000"), RebatesCNY: decimal.RequireFromString("100000")}

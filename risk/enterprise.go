@@ -85,29 +85,14 @@ type TaxProfile struct {
 	FirstRebateClaimOn *time.Time      `json:"first_rebate_claim_on"`
 	NetAssetsCNY       decimal.Decimal `json:"net_assets_cny"`
 	RebatesCNY         decimal.Decimal `json:"rebates_cny"`
-
-	RiskControlSystem     bool `json:"risk_control_system"`
-	CapacityMatched       bool `json:"capacity_matched"`
-	FalseInvoices         bool `json:"false_invoices"`
-	MinorRebateViolation  bool `json:"minor_rebate_violation"`
-	PenalisedLastYear     bool `json:"penalised_last_year"`
-	RefusedRecords        bool `json:"refused_records"`
-	RebateRightsSuspended bool `json:"rebate_rights_suspended"`
-	JointPunishmentList   bool `json:"joint_punishment_list"`
-	CustomsDishonest      bool `json:"customs_dishonest"`
-	Class4Representative  bool `json:"class4_representative"`
+	TaxFindings
 }
 
 // input is the tax-class input of p for an enterprise registered since
 // (tenure), as of asOf, under category cat.
 func (p TaxProfile) input(since, asOf time.Time, cat Category) TaxClassInput {
 	in := TaxClassInput{AsOf: asOf, Kind: p.ExporterKind, Rating: p.Rating, RegisteredAt: since,
-		NetAssetsCNY: p.NetAssetsCNY, RebatesCNY: p.RebatesCNY, FXCategory: cat,
-		RiskControlSystem: p.RiskControlSystem, CapacityMatched: p.CapacityMatched, FalseInvoices: p.FalseInvoices,
-		MinorRebateViolation: p.MinorRebateViolation, PenalisedLastYear: p.PenalisedLastYear,
-		RefusedRecords: p.RefusedRecords, RebateRightsSuspended: p.RebateRightsSuspended,
-		JointPunishmentList: p.JointPunishmentList, CustomsDishonest: p.CustomsDishonest,
-		Class4Representative: p.Class4Representative}
+		NetAssetsCNY: p.NetAssetsCNY, RebatesCNY: p.RebatesCNY, FXCategory: cat, TaxFindings: p.TaxFindings}
 	if p.FirstRebateClaimOn != nil {
 		in.FirstClaimAt = StartOf(*p.FirstRebateClaimOn)
 	}

@@ -39,9 +39,6 @@ const (
 )
 
 // TaxClassInput is an exporter's record at the time of classification.
-// The boolean findings default to "nothing found", except the two class-1
-// prerequisites (RiskControlSystem, CapacityMatched), which default to
-// "not shown": class 1 must be earned.
 type TaxClassInput struct {
 	AsOf         time.Time
 	Kind         ExporterKind
@@ -54,22 +51,28 @@ type TaxClassInput struct {
 	NetAssetsCNY decimal.Decimal
 	RebatesCNY   decimal.Decimal
 	FXCategory   Category
+	TaxFindings
+}
 
+// TaxFindings are what the tax bureau has found about an exporter, as its
+// tax profile records them. They default to "nothing found", except the two
+// class-1 prerequisites, which default to "not shown": class 1 must be earned.
+type TaxFindings struct {
 	// Class-1 prerequisites.
-	RiskControlSystem bool // an internal export-rebate risk-control system is in place
-	CapacityMatched   bool // manufacturers: capacity matches the rebates claimed
+	RiskControlSystem bool `json:"risk_control_system"` // an internal export-rebate risk-control system is in place
+	CapacityMatched   bool `json:"capacity_matched"`    // manufacturers: capacity matches the rebates claimed
 
 	// Findings that bar class 1.
-	FalseInvoices bool // issued or received falsely issued VAT invoices in the last 3 years
+	FalseInvoices bool `json:"false_invoices"` // issued or received falsely issued VAT invoices in the last 3 years
 	// Findings that make class 3.
-	MinorRebateViolation bool // broke rebate rules last year, below the penalty threshold
+	MinorRebateViolation bool `json:"minor_rebate_violation"` // broke rebate rules last year, below the penalty threshold
 	// Findings that make class 4.
-	PenalisedLastYear     bool // penalised or prosecuted for rebate violations last year
-	RefusedRecords        bool // refused to provide books, vouchers or filings last year
-	RebateRightsSuspended bool // rebate rights suspended for fraud, or restored less than 2 years ago
-	JointPunishmentList   bool // on the national joint-punishment list of dishonest enterprises
-	CustomsDishonest      bool // rated a dishonest enterprise by customs
-	Class4Representative  bool // new exporter whose legal representative runs a class-4 one
+	PenalisedLastYear     bool `json:"penalised_last_year"`     // penalised or prosecuted for rebate violations last year
+	RefusedRecords        bool `json:"refused_records"`         // refused to provide books, vouchers or filings last year
+	RebateRightsSuspended bool `json:"rebate_rights_suspended"` // rebate rights suspended for fraud, or restored less than 2 years ago
+	JointPunishmentList   bool `json:"joint_punishment_list"`   // on the national joint-punishment list of dishonest enterprises
+	CustomsDishonest      bool `json:"customs_dishonest"`       // rated a dishonest enterprise by customs
+	Class4Representative  bool `json:"class4_representative"`   // new exporter whose legal representative runs a class-4 one
 }
 
 // TaxClassResult is the export-rebate class (1 best … 4), the working days

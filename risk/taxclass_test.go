@@ -12,7 +12,7 @@ func classOne() TaxClassInput {
 		AsOf: day(2025, 3, 1), Kind: Manufacturer, Rating: RatingA,
 		RegisteredAt: day(2015, 1, 1), FirstClaimAt: day(2016, 6, 1),
 		NetAssetsCNY: dec("5000000.00"), RebatesCNY: dec("1200000.00"),
-		FXCategory: CategoryA, RiskControlSystem: true, CapacityMatched: true,
+		FXCategory: CategoryA, TaxFindings: TaxFindings{RiskControlSystem: true, CapacityMatched: true},
 	}
 }
 
