@@ -1,14 +1,10 @@
 package risk_test
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xbsettle/xbsettle/internal/cputime"
 	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/risk/risktest"
 )
@@ -35,7 +31,7 @@ func BenchmarkAssess1M(b *testing.B) {
 	// The machine may be shared: besides the time, report the CPU the
 	// assessment costs this process and its PostgreSQL backends, which does
 	// not depend on what else runs.
-	goCPU, pgCPU := processCPU(), backendCPU(bb)
+	goCPU, pgCPU := cputime.Self(), backendCPU(bb)
 	b.ResetTimer()
 	for b.Loop() {
 		a := bb.assess(bank, seller, asOf)
@@ -44,19 +40,10 @@ func BenchmarkAssess1M(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric((processCPU()-goCPU).Seconds()/float64(b.N), "go-cpu-s/op")
+	b.ReportMetric((cputime.Self()-goCPU).Seconds()/float64(b.N), "go-cpu-s/op")
 	if pg := backendCPU(bb); pg > 0 {
 		b.ReportMetric((pg-pgCPU).Seconds()/float64(b.N), "pg-cpu-s/op")
 	}
-}
-
-// processCPU is the CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // backendCPU is the CPU time the PostgreSQL backends of the test database
@@ -69,16 +56,7 @@ func backendCPU(bb *bundle) time.Duration {
 	}
 	var total time.Duration
 	for _, pid := range pids {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return 0
-		}
-		// Fields after the command's closing parenthesis: utime and stime
-		// are the 12th and 13th, in clock ticks (100 a second on Linux).
-		fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-		ut, _ := strconv.Atoi(fields[11])
-		st, _ := strconv.Atoi(fields[12])
-		total += time.Duration(ut+st) * 10 * time.Millisecond
+		total += cputime.Of(pid)
 	}
 	return total
 }

@@ -3,17 +3,16 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/xbsettle/xbsettle/internal/cputime"
 	"github.com/xbsettle/xbsettle/internal/db"
 )
 
@@ -82,7 +81,7 @@ func (h *harness) measure(ctx context.Context) (*sampler, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &sampler{db: conn, server: parentOf(backend), began: time.Now(), self: selfCPU(), usage: Usage{Waits: map[string]int{}}}
+	s := &sampler{db: conn, server: cputime.Parent(backend), began: time.Now(), self: cputime.Self(), usage: Usage{Waits: map[string]int{}}}
 	s.pg = s.serverCPU()
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done.Add(1)
@@ -125,7 +124,7 @@ func (s *sampler) stop() Usage {
 	s.done.Wait()
 	s.db.Close()
 	wall := time.Since(s.began).Seconds()
-	s.usage.BenchCores = round2((selfCPU() - s.self).Seconds() / wall)
+	s.usage.BenchCores = round2((cputime.Self() - s.self).Seconds() / wall)
 	if s.server != 0 {
 		s.usage.PostgresCores = round2((s.serverCPU() - s.pg).Seconds() / wall)
 	}
@@ -134,62 +133,17 @@ func (s *sampler) stop() Usage {
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // serverCPU is the CPU time of the postmaster and every process it started
 // that is still running (backends that ended meanwhile are not counted: the
 // figure is a lower bound when connections come and go).
 func (s *sampler) serverCPU() time.Duration {
-	total := procCPU(s.server)
-	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
+	total := cputime.Of(s.server)
+	paths, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range paths {
-		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if parentOf(pid) == s.server {
-			total += procCPU(pid)
+		pid, _ := strconv.Atoi(filepath.Base(p))
+		if cputime.Parent(pid) == s.server {
+			total += cputime.Of(pid)
 		}
 	}
 	return total
-}
-
-// procStat returns the fields of /proc/PID/stat after the command name.
-func procStat(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	// The command name is in parentheses and may hold spaces.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return nil
-	}
-	return strings.Fields(string(b[i+1:]))
-}
-
-// parentOf is a process's parent pid, 0 if unknown.
-func parentOf(pid int) int {
-	f := procStat(pid)
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
-}
-
-// clockTick is USER_HZ, the unit of /proc's CPU times, 100 on Linux.
-const clockTick = 100
-
-func procCPU(pid int) time.Duration {
-	f := procStat(pid)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / clockTick
 }
