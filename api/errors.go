@@ -91,6 +91,7 @@ var statusByCode = map[string]int{
 	"VIOLATION_EXISTS":           http.StatusConflict,
 	// 422: well-formed, but it breaks a rule; nothing was written.
 	"VALIDATION_FAILED":        http.StatusUnprocessableEntity,
+	"IDEMPOTENCY_KEY_RESERVED": http.StatusUnprocessableEntity,
 	"BATCH_TOO_LARGE":          http.StatusUnprocessableEntity,
 	"INSUFFICIENT_FUNDS":       http.StatusUnprocessableEntity,
 	"UNBALANCED":               http.StatusUnprocessableEntity,

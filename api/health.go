@@ -4,10 +4,13 @@ import (
 	"context"
 	_ "embed"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/xbsettle/xbsettle/ledger"
 )
 
 // Spec is the OpenAPI 3.1 description of the API, served at /openapi.yaml.
@@ -69,11 +72,34 @@ func openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", Spec)
 }
 
-// verifyAudit: GET /v1/audit/verify checks the tenant's hash chain.
+// verifyAudit: GET /v1/audit/verify?after=&limit= checks a page of the
+// tenant's hash chain; next_after names the next page.
 func (s *Server) verifyAudit(c echo.Context) error {
-	r, err := s.ledger.Verify(c.Request().Context(), actor(c).Tenant)
+	after, limit, err := verifyPage(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.ledger.Verify(c.Request().Context(), actor(c).Tenant, after, limit)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// verifyPage reads ?after= (a chain position, default 0: the start) and
+// ?limit= (seals to check, 1 to ledger.MaxVerifyPage, default the most).
+func verifyPage(c echo.Context) (after int64, limit int, err error) {
+	var f fields
+	limit = ledger.MaxVerifyPage
+	if s := c.QueryParam("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			f.add("after", "AFTER_INVALID", "want a chain position: an integer from 0")
+		}
+	}
+	if s := c.QueryParam("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > ledger.MaxVerifyPage {
+			f.add("limit", "LIMIT_INVALID", "want an integer from 1 to %d", ledger.MaxVerifyPage)
+		}
+	}
+	return after, limit, f.err()
 }

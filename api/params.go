@@ -125,6 +125,9 @@ func checkKey(key, field string, f *fields) {
 			return
 		}
 	}
+	if ledger.IsServiceKey(key) {
+		f.add(field, ledger.ErrKeyReserved.Code, "the prefix is reserved for keys the service derives; choose another key")
+	}
 }
 
 // idempotencyKey reads the Idempotency-Key header, required or not.
@@ -135,6 +138,9 @@ func idempotencyKey(c echo.Context, required bool) (string, error) {
 			return "", errIdempotencyNeeded
 		}
 		return "", nil
+	}
+	if err := ledger.CheckClientKey(key); err != nil {
+		return "", err
 	}
 	var f fields
 	checkKey(key, headerIdempotency, &f)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+
+	"github.com/xbsettle/xbsettle/internal/jobs"
 )
 
 // HoldStatus is where a hold is in its life.
@@ -121,22 +123,29 @@ func (s *Service) ExpireHold(ctx context.Context, tenant string, id uuid.UUID) e
 }
 
 // ExpireDue expires up to limit overdue holds of any tenant, the safety net
-// for expiry tasks the queue lost. It returns how many it looked at.
-func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
+// for expiry tasks the queue lost. A hold whose expiry fails is skipped and
+// counted (internal/jobs), so it cannot keep the others, of its tenant or
+// any other, from expiring. It returns how many holds it looked at and how
+// many of them failed.
+func (s *Service) ExpireDue(ctx context.Context, limit int) (looked, failed int, err error) {
 	var due []struct {
 		Tenant string    `db:"tenant_id"`
 		ID     uuid.UUID `db:"id"`
 	}
 	if err := s.db.SelectContext(ctx, &due, `SELECT tenant_id, id FROM holds
 		WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, s.clock(), limit); err != nil {
-		return 0, fmt.Errorf("find due holds: %w", err)
+		return 0, 0, fmt.Errorf("find due holds: %w", err)
 	}
 	for _, h := range due {
+		if ctx.Err() != nil {
+			return len(due), failed, ctx.Err()
+		}
 		if err := s.ExpireHold(ctx, h.Tenant, h.ID); err != nil && !errors.Is(err, ErrHoldNotDue) {
-			return 0, fmt.Errorf("expire hold %s: %w", h.ID, err)
+			jobs.Skip(ctx, jobs.HoldExpiry, h.ID.String(), fmt.Errorf("expire hold %s of %s: %w", h.ID, h.Tenant, err))
+			failed++
 		}
 	}
-	return len(due), nil
+	return len(due), failed, nil
 }
 
 var resolvedStatus = map[EntryKind]HoldStatus{HoldPost: HoldPosted, HoldVoid: HoldVoided, HoldExpire: HoldExpired}
@@ -145,7 +154,7 @@ var resolvedStatus = map[EntryKind]HoldStatus{HoldPost: HoldPosted, HoldVoid: Ho
 // of racing posts, voids and expiries exactly one finds it pending.
 func (s *Service) resolve(ctx context.Context, actor Actor, id uuid.UUID, kind EntryKind, amount *decimal.Decimal, key string) (Hold, bool, error) {
 	if key == "" {
-		key = string(kind) + ":" + id.String()
+		key = ServiceKey(KeySpace(kind), id.String())
 	}
 	var res Result
 	err := s.inTx(ctx, func(tx *txn) error {

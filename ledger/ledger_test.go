@@ -189,7 +189,7 @@ func TestHoldExpiresBySweeper(t *testing.T) {
 		t.Fatalf("expired before its deadline: %s", got.Status)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if _, err := b.svc.ExpireDue(b.ctx, 100); err != nil {
+	if _, _, err := b.svc.ExpireDue(b.ctx, 100); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := b.svc.Hold(b.ctx, b.actor.Tenant, h.ID)

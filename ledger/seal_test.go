@@ -38,7 +38,7 @@ func TestVerifyNamesTheAlteredEntry(t *testing.T) {
 	}
 	sealUntil(t, b, 4)
 	late := b.post(transfer("late", a.ID, l.ID, "1.00"))
-	r, err := b.svc.Verify(b.ctx, b.actor.Tenant)
+	r, err := b.svc.Verify(b.ctx, b.actor.Tenant, 0, 0)
 	if err != nil || !r.OK || r.Sealed != 4 || r.Unsealed != 1 {
 		t.Fatalf("before tampering: %+v %v, want ok with 4 sealed and 1 unsealed", r, err)
 	}
@@ -54,12 +54,12 @@ func TestVerifyNamesTheAlteredEntry(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	r, err = b.svc.Verify(b.ctx, b.actor.Tenant)
+	r, err = b.svc.Verify(b.ctx, b.actor.Tenant, 0, 0)
 	if err != nil || r.OK || len(r.Altered) != 1 || r.Altered[0].EntryID != victim.ID || r.Altered[0].Position != 3 {
 		t.Fatalf("after tampering with %s: %+v %v", victim.ID, r, err)
 	}
 	sealUntil(t, b, 5)
-	if r, _ := b.svc.Verify(b.ctx, b.actor.Tenant); r.Unsealed != 0 || r.Altered[0].EntryID != victim.ID {
+	if r, _ := b.svc.Verify(b.ctx, b.actor.Tenant, 0, 0); r.Unsealed != 0 || r.Altered[0].EntryID != victim.ID {
 		t.Fatalf("late entry %s not sealed: %+v", late.ID, r)
 	}
 }

@@ -382,7 +382,7 @@ func (s *Service) Entry(ctx context.Context, tenant string, id uuid.UUID) (Entry
 // ErrEntryNotFound, ErrNotReversible, ErrAlreadyReversed and those of Post.
 func (s *Service) Reverse(ctx context.Context, actor Actor, id uuid.UUID, key, description string) (Entry, bool, error) {
 	if key == "" {
-		key = "reverse:" + id.String()
+		key = ServiceKey(KeysReverse, id.String())
 	}
 	var res Result
 	err := s.inTx(ctx, func(tx *txn) error {

@@ -138,22 +138,17 @@ func flowOf(cur, payout ledger.Currency) (Flow, bool) {
 	return "", false
 }
 
-// Ledger idempotency key prefixes of the entries settlement posts.
-const (
-	settleKeyPrefix = "settle:" // + payCode:payTransactionId
-	payoutKeyPrefix = "payout:" // + enterprise:CCY:value date
-)
-
 // settleKey is the ledger idempotency key of a payment's entry: derived from
 // the payment alone, so the same payment posts once whatever instruction,
-// worker or retry carries it.
+// worker or retry carries it. It lies in a space the ledger reserves, so no
+// client key can take it.
 func settleKey(payCode, payTransactionID string) string {
-	return settleKeyPrefix + payCode + ":" + payTransactionID
+	return ledger.ServiceKey(ledger.KeysSettle, payCode, payTransactionID)
 }
 
 // payoutKey is the ledger idempotency key of a batch's payout.
 func payoutKey(enterprise string, cur ledger.Currency, valueDate time.Time) string {
-	return payoutKeyPrefix + enterprise + ":" + string(cur) + ":" + valueDate.Format(dateLayout)
+	return ledger.ServiceKey(ledger.KeysPayout, enterprise, string(cur), valueDate.Format(dateLayout))
 }
 
 // Field codes of the VALIDATION_FAILED error Submit returns, beyond those

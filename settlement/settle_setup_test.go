@@ -142,6 +142,12 @@ func (b *settleBundle) instruction(id uuid.UUID) Instruction {
 	return ins
 }
 
+// The key prefixes of the entries settlement posts.
+var (
+	settleKeyPrefix = ledger.ServiceKey(ledger.KeysSettle)
+	payoutKeyPrefix = ledger.ServiceKey(ledger.KeysPayout)
+)
+
 // entriesByKey counts the tenant's ledger entries per idempotency key with
 // the prefix.
 func (b *settleBundle) entriesByKey(prefix string) map[string]int {
