@@ -108,6 +108,10 @@ func TestBadInput(t *testing.T) {
 		{name: "missing Idempotency-Key", body: ok, hdr: []string{"Idempotency-Key", ""}, status: 400, code: "IDEMPOTENCY_KEY_REQUIRED"},
 		{name: "Idempotency-Key too long", body: ok, hdr: []string{"Idempotency-Key", strings.Repeat("k", 256)}, status: 422, code: "VALIDATION_FAILED", field: "Idempotency-Key:TOO_LONG"},
 		{name: "reused Idempotency-Key", body: pair(`"2.00"`), hdr: []string{"Idempotency-Key", "taken"}, status: 409, code: "IDEMPOTENCY_CONFLICT"},
+		// Keys the service derives for its own work are not a client's to take.
+		{name: "Idempotency-Key of a settlement", body: ok, hdr: []string{"Idempotency-Key", "settle:PAY1:TX1"}, status: 422, code: "IDEMPOTENCY_KEY_RESERVED"},
+		{name: "Idempotency-Key of a hold expiry", path: "/v1/holds", body: ok, hdr: []string{"Idempotency-Key", "hold_expire:" + uuid.NewString()}, status: 422, code: "IDEMPOTENCY_KEY_RESERVED"},
+		{name: "Idempotency-Key of a reversal", path: "/v1/entries/" + uuid.NewString() + "/reverse", hdr: []string{"Idempotency-Key", "reverse:x"}, status: 422, code: "IDEMPOTENCY_KEY_RESERVED"},
 		{name: "wrong role", key: b.platform, body: ok, status: 403, code: "FORBIDDEN"},
 		{name: "no key", key: "-", body: ok, status: 401, code: "UNAUTHENTICATED"},
 		{name: "admin without tenant", key: b.admin, body: ok, status: 400, code: "TENANT_REQUIRED"},
@@ -174,6 +178,13 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// A batch answers per entry: the entry with a reserved key is refused.
+	resp := b.do(req{method: "POST", path: "/v1/entries/batch", key: b.pi,
+		body: `{"entries":[{"idempotency_key":"payout:E1:CNY:2024-01-02","postings":` + ok[len(`{"postings":`):len(ok)-1] + `}]}`})
+	if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), `"field":"entries[0].idempotency_key","code":"IDEMPOTENCY_KEY_RESERVED"`) {
+		t.Fatalf("batch with a reserved key: %d %s", resp.Status, resp.Body)
 	}
 
 	after := b.counts()

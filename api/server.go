@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/xbsettle/xbsettle/internal/jobs"
 	"github.com/xbsettle/xbsettle/ledger"
 	"github.com/xbsettle/xbsettle/risk"
 	"github.com/xbsettle/xbsettle/settlement"
@@ -75,11 +76,12 @@ func New(d Deps) *Server {
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), jobs.Collector())
 	}
 	if d.Ledger != nil {
 		reg.MustRegister(d.Ledger.Collector())
 	}
+
 	s := &Server{ledger: d.Ledger, clearance: d.Clearance, fx: d.FX, settle: d.Settlement, risk: d.Risk, keys: d.Keys, checks: d.Checks, log: slog.New(LogHandler(log.Handler())),
 		metrics: newHTTPMetrics(reg)}
 

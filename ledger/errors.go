@@ -18,6 +18,7 @@ var (
 	ErrAmountPrecision     = apperr.New("AMOUNT_PRECISION", "the amount has more decimals than its currency allows")
 	ErrCurrencyMismatch    = apperr.New("CURRENCY_MISMATCH", "the posting's currency is not its account's")
 	ErrIdempotencyReused   = apperr.New("IDEMPOTENCY_CONFLICT", "the idempotency key was used with a different request")
+	ErrKeyReserved         = apperr.New("IDEMPOTENCY_KEY_RESERVED", "the idempotency key starts with a prefix the service reserves for its own keys")
 	ErrHoldResolved        = apperr.New("HOLD_ALREADY_RESOLVED", "the hold was already posted, voided or expired")
 	ErrHoldNotDue          = apperr.New("HOLD_NOT_DUE", "the hold's deadline has not passed")
 	ErrHoldAmount          = apperr.New("HOLD_AMOUNT", "the amount to post exceeds the hold")

@@ -1,10 +1,6 @@
 package ledger
 
-import (
-	"strings"
-
-	"github.com/xbsettle/xbsettle/internal/apperr"
-)
+import "strings"
 
 // Idempotency keys share one namespace per tenant (entries are unique by
 // tenant and key), and the service derives keys there for its own work: a
@@ -30,10 +26,6 @@ const (
 )
 
 var reservedSpaces = []KeySpace{KeysHoldPost, KeysHoldVoid, KeysHoldExpire, KeysReverse, KeysSettle, KeysPayout}
-
-// ErrKeyReserved refuses a client's idempotency key in a space the service
-// reserves for the keys it derives.
-var ErrKeyReserved = apperr.New("IDEMPOTENCY_KEY_RESERVED", "the idempotency key starts with a prefix the service reserves for its own keys")
 
 // ServiceKey is a key the service derives for its own work: the space, then
 // the parts, joined by colons.
