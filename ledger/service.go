@@ -376,6 +376,29 @@ func (s *Service) Entry(ctx context.Context, tenant string, id uuid.UUID) (Entry
 	return es[0], nil
 }
 
+// EntriesByKey returns the tenant's entries written under the keys, by key;
+// keys without an entry are absent. Settlement uses it to find its own
+// entry under a key it derived when the request it built has changed since.
+func (s *Service) EntriesByKey(ctx context.Context, tenant string, keys []string) (map[string]Entry, error) {
+	known, err := findKeys(ctx, s.db, tenant, keys)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, 0, len(known))
+	for _, r := range known {
+		ids = append(ids, r.ID)
+	}
+	es, err := loadEntries(ctx, s.db, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Entry, len(es))
+	for _, e := range es {
+		out[e.IdempotencyKey] = e
+	}
+	return out, nil
+}
+
 // Reverse posts the mirror of an entry's posted postings, naming the entry it
 // reverses. An entry is reversed at most once; an empty key defaults to one
 // derived from the entry, so a retried reversal replays. Errors:

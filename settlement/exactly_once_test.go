@@ -284,3 +284,42 @@ func TestSecondInstructionForAPaymentIsRejected(t *testing.T) {
 		t.Fatalf("the raced payment has %d entries", n)
 	}
 }
+
+// TestRetryAfterTheEntryTextChanged: the items' entries were posted, then
+// the worker died before recording it, and the release that retries builds
+// the entries with other wording, so the ledger no longer sees a replay of
+// the same request. The entries are found by their keys (which only the
+// service writes) and their items, and every item settles once.
+func TestRetryAfterTheEntryTextChanged(t *testing.T) {
+	t.Parallel()
+	b := settleSetup(t)
+	crash := errors.New("worker killed")
+	var posts atomic.Int32
+	b.svc.hooks.afterPost = func() error {
+		if posts.Add(1) == 1 {
+			return crash
+		}
+		return nil
+	}
+	ins := b.submit("reworded", b.mixedItems(6)...)
+	if err := b.svc.ProcessInstruction(b.ctx, b.actor.Tenant, ins.ID); !errors.Is(err, crash) {
+		t.Fatalf("first run: %v, want the crash", err)
+	}
+	// What the previous release wrote: other text, so another request hash.
+	tx := b.db.MustBegin()
+	tx.MustExec(`ALTER TABLE entries DISABLE TRIGGER entries_immutable`)
+	tx.MustExec(`UPDATE entries SET description = 'settlement (previous wording)', request_hash = sha256(request_hash)
+		WHERE tenant_id = $1 AND idempotency_key LIKE $2 || '%'`, b.actor.Tenant, settleKeyPrefix)
+	tx.MustExec(`ALTER TABLE entries ENABLE TRIGGER entries_immutable`)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b.process(ins.ID)
+	for _, it := range b.instruction(ins.ID).Items {
+		if it.Status == Rejected {
+			t.Fatalf("item %s rejected %v after the retry, want it settled by its own entry", it.OrderNo, it.Codes)
+		}
+	}
+	b.cutoff()
+	b.assertOnce(ins.ID)
+}

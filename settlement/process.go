@@ -192,13 +192,19 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 				return err
 			}
 		}
+		ours, err := s.ownEntries(ctx, actor.Tenant, reqs, posting, results)
+		if err != nil {
+			return err
+		}
 		for j, r := range results {
 			it := posting[j]
 			switch {
 			case r.Err == nil:
 				moves = append(moves, move{id: it.ID, from: Verified, to: Posted, entryID: &r.Entry.ID})
+			case ours[j] != nil:
+				moves = append(moves, move{id: it.ID, from: Verified, to: Posted, entryID: ours[j]})
 			case errors.Is(r.Err, ledger.ErrIdempotencyReused):
-				// An entry of this payment's key exists with other postings:
+				// An entry of this payment's key exists for another item:
 				// the payment was settled some other way.
 				moves = append(moves, move{id: it.ID, from: Verified, to: Rejected, codes: []string{CodeAlreadySettled}})
 			case isDomain(r.Err):
@@ -229,6 +235,43 @@ func (s *Service) post(ctx context.Context, ins *instructionRow, items []Item) e
 			ins.TenantID, pq.Array(released))
 		return err
 	})
+}
+
+// ownEntries finds, for each result the ledger refused as a reuse of its
+// key, whether the entry under that key is this very item's: posted by an
+// earlier run whose request differed only in what a deploy may change (the
+// description's wording, say), so the request hash no longer matches. The
+// key is derived in a space no client can write, and the entry's metadata
+// names its item, so the match is by key and item, not by hash. It returns
+// the entry id at each such index.
+func (s *Service) ownEntries(ctx context.Context, tenant string, reqs []ledger.EntryRequest, items []*Item, results []ledger.Result) ([]*uuid.UUID, error) {
+	ours := make([]*uuid.UUID, len(results))
+	var keys []string
+	for j, r := range results {
+		if errors.Is(r.Err, ledger.ErrIdempotencyReused) {
+			keys = append(keys, reqs[j].IdempotencyKey)
+		}
+	}
+	if len(keys) == 0 {
+		return ours, nil
+	}
+	stored, err := s.ledger.EntriesByKey(ctx, tenant, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find the entries of %d reused keys: %w", len(keys), err)
+	}
+	for j, r := range results {
+		e, ok := stored[reqs[j].IdempotencyKey]
+		if !ok || !errors.Is(r.Err, ledger.ErrIdempotencyReused) {
+			continue
+		}
+		var meta struct {
+			ItemID uuid.UUID `json:"item_id"`
+		}
+		if json.Unmarshal(e.Metadata, &meta) == nil && meta.ItemID == items[j].ID {
+			ours[j] = &e.ID
+		}
+	}
+	return ours, nil
 }
 
 func isDomain(err error) bool {
