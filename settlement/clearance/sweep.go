@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/xbsettle/xbsettle/internal/jobs"
 )
 
 // The sweeper finds in PostgreSQL the work Redis lost: chains still dirty
@@ -22,7 +24,9 @@ SELECT DISTINCT order_no FROM clearance_parked_waybills WHERE created_at < now()
 
 // Sweep matches up to limit chains dirty for longer than age and attaches
 // the waybills parked for longer than age that now find their chain. It
-// returns how many chains it matched.
+// returns how many chains it matched. When a batch fails, its chains (or
+// orders) are taken one at a time, and one that still fails is skipped and
+// counted (internal/jobs), so it cannot hold back the others.
 func (s *Service) Sweep(ctx context.Context, age time.Duration, limit int) (int, error) {
 	interval := fmt.Sprintf("%d microseconds", age.Microseconds())
 	var orderNos []string
@@ -31,7 +35,10 @@ func (s *Service) Sweep(ctx context.Context, age time.Duration, limit int) (int,
 	}
 	if len(orderNos) > 0 {
 		if err := s.AttachWaybills(ctx, orderNos); err != nil {
-			return 0, err
+			if err := eachAlone(ctx, orderNos, func(o string) string { return "waybills of order " + o },
+				func(o string) error { return s.AttachWaybills(ctx, []string{o}) }); err != nil {
+				return 0, err
+			}
 		}
 	}
 	var rows []struct {
@@ -46,7 +53,24 @@ func (s *Service) Sweep(ctx context.Context, age time.Duration, limit int) (int,
 		keys[i] = ChainKey{r.Tenant, r.OrderNo}
 	}
 	if err := s.MatchChains(ctx, keys); err != nil {
-		return 0, err
+		if err := eachAlone(ctx, keys, func(k ChainKey) string { return "chain " + k.EbpCode + "/" + k.OrderNo },
+			func(k ChainKey) error { return s.MatchChains(ctx, []ChainKey{k}) }); err != nil {
+			return 0, err
+		}
 	}
 	return len(keys), nil
+}
+
+// eachAlone runs do for every item on its own, counting and logging those
+// that fail. Only the end of ctx stops it.
+func eachAlone[T any](ctx context.Context, items []T, name func(T) string, do func(T) error) error {
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := do(it); err != nil {
+			jobs.Skip(ctx, jobs.ClearanceSweep, name(it), err)
+		}
+	}
+	return nil
 }
