@@ -56,6 +56,11 @@ func Migrate(ctx context.Context, owner *sqlx.DB, appRole string) error {
 // Pending reports whether the database behind d lacks a migration of this
 // binary. It only reads, so the app role may ask.
 func Pending(ctx context.Context, d *sqlx.DB) (bool, error) {
+	// goose would create its version table when it is missing.
+	var migrated bool
+	if err := d.GetContext(ctx, &migrated, `SELECT to_regclass('goose_db_version') IS NOT NULL`); err != nil || !migrated {
+		return true, err
+	}
 	p, err := provider(d, false)
 	if err != nil {
 		return false, err

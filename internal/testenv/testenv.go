@@ -62,7 +62,7 @@ func NewDatabase(t testing.TB) string {
 
 	tmpl := templateName(t)
 	ensureTemplate(t, admin, server, tmpl)
-	return asRole(t, createDatabase(t, tmpl), url.User(AppRole))
+	return AppURL(t, createDatabase(t, tmpl))
 }
 
 // createDatabase copies a template into a new database dropped at the end
@@ -177,6 +177,12 @@ func OwnerURL(t testing.TB, u string) string {
 		t.Fatalf("XBS_TEST_DATABASE_URL: %v", err)
 	}
 	return asRole(t, u, server.User)
+}
+
+// AppURL is the URL of the same database as u, as AppRole.
+func AppURL(t testing.TB, u string) string {
+	t.Helper()
+	return asRole(t, u, url.User(AppRole))
 }
 
 // Owner opens a connection as the owner to the database d is connected to,
