@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/xbsettle/xbsettle/internal/apperr"
+	"github.com/xbsettle/xbsettle/internal/db"
 	"github.com/xbsettle/xbsettle/settlement/clearance"
 )
 
@@ -26,6 +27,7 @@ var (
 	errRouteNotFound     = apperr.New("NOT_FOUND", "no such route")
 	errMethodNotAllowed  = apperr.New("METHOD_NOT_ALLOWED", "the route does not accept this method")
 	errUnavailable       = apperr.New("UNAVAILABLE", "the request was cancelled or timed out; retry it")
+	errDatabaseAway      = apperr.New("DATABASE_UNAVAILABLE", "the database cannot be reached just now; retry after the time Retry-After says, with the same Idempotency-Key")
 	errNotReady          = apperr.New("NOT_READY", "a dependency is unreachable")
 	errInternal          = apperr.New("INTERNAL", "an internal error occurred; quote the request_id to support")
 )
@@ -126,8 +128,13 @@ var statusByCode = map[string]int{
 	"THRESHOLDS_VERSION_NOT_FOUND": http.StatusInternalServerError,
 	"SCORECARD_VERSION_NOT_FOUND":  http.StatusInternalServerError,
 	"UNAVAILABLE":                  http.StatusServiceUnavailable,
+	"DATABASE_UNAVAILABLE":         http.StatusServiceUnavailable,
 	"NOT_READY":                    http.StatusServiceUnavailable,
 }
+
+// retryAfter is the Retry-After of a 503, in seconds: about as long as
+// PostgreSQL takes to restart.
+const retryAfter = "2"
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
 type Problem struct {
@@ -165,7 +172,7 @@ func problemOf(err error) Problem {
 }
 
 // classify names the errors that do not come from a domain package: Echo's
-// routing errors, body limits and cancellations.
+// routing errors, body limits, cancellations and a database that is away.
 func classify(err error) *apperr.Error {
 	var he *echo.HTTPError
 	var tooBig *http.MaxBytesError
@@ -182,6 +189,8 @@ func classify(err error) *apperr.Error {
 		return errBodyTooLarge
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return errUnavailable
+	case db.Unavailable(err):
+		return errDatabaseAway
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:
@@ -228,6 +237,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	p.RequestID = requestID(c)
 	ctx := c.Request().Context()
 	switch {
+	case p.Code == errDatabaseAway.Code:
+		s.log.WarnContext(ctx, "request failed: database unavailable", "err", err)
 	case p.Status >= 500 && p.Code != errUnavailable.Code:
 		s.log.ErrorContext(ctx, "request failed", "err", err)
 	case p.Status >= 500:
@@ -239,10 +250,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 // writeProblem sends p with its media type. A 401 also says how to
-// authenticate, as RFC 9110 asks.
+// authenticate and a 503 when to try again, as RFC 9110 asks.
 func writeProblem(c echo.Context, p Problem) error {
-	if p.Status == http.StatusUnauthorized {
+	switch p.Status {
+	case http.StatusUnauthorized:
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="xbsettle"`)
+	case http.StatusServiceUnavailable:
+		c.Response().Header().Set("Retry-After", retryAfter)
 	}
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(p.Status)

@@ -52,7 +52,12 @@ type bundle struct {
 // httptest on a loopback port.
 func setup(t testing.TB, opts ...ledger.Option) *bundle {
 	t.Helper()
-	db := testenv.NewDB(t, 40)
+	return setupOn(t, testenv.NewDB(t, 40), opts...)
+}
+
+// setupOn is setup over the database db.
+func setupOn(t testing.TB, db *sqlx.DB, opts ...ledger.Option) *bundle {
+	t.Helper()
 	ropt := testenv.Redis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: ropt.Addr, DB: ropt.DB})
 	t.Cleanup(func() { rdb.Close() })

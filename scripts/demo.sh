@@ -87,6 +87,5 @@ fi
 
 pgport=$(pg_port "$data/pg") || xbs_die "cannot read the port of the PostgreSQL running on .data/pg"
 redisport=$(redis_port "$data/redis") || xbs_die "cannot read the port of the Redis of .data/redis"
-export XBS_DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/xbsettle?sslmode=disable"
-export XBS_REDIS_ADDR="127.0.0.1:$redisport"
+xbs_dev_env "$data" "$pgport" "$redisport"
 "$bin" demo "$@"

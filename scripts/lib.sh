@@ -89,6 +89,34 @@ ensure_packages() {
 	command -v redis-server >/dev/null 2>&1 || xbs_die "redis-server still not found after installing" || return
 }
 
+# --- the environment of make run ---------------------------------------------
+
+# xbs_secret_key FILE prints the secret kept in FILE, first writing a random
+# one (32 bytes as 64 hex digits, mode 0600) when FILE does not exist yet.
+xbs_secret_key() {
+	local file=$1 key
+	if [[ ! -s $file ]]; then
+		key=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') || return
+		[[ ${#key} -eq 64 ]] || xbs_die "could not read 32 random bytes from /dev/urandom" || return
+		(umask 077 && printf '%s\n' "$key" >"$file.tmp") && mv -f "$file.tmp" "$file" || return
+	fi
+	chmod 600 "$file" || return
+	head -n 1 "$file"
+}
+
+# xbs_dev_env DATA PGPORT REDISPORT exports what xbsettle needs to run on the
+# servers of make run: development mode, the secret of DATA/secret-key, the
+# app role's URL and the owner's (postgres, who migrates), and Redis.
+xbs_dev_env() {
+	local data=$1 pgport=$2 redisport=$3 key
+	key=$(xbs_secret_key "$data/secret-key") || return
+	export XBS_ENV=development
+	export XBS_SECRET_KEY=$key
+	export XBS_DATABASE_URL="postgres://xbsettle_app@127.0.0.1:$pgport/xbsettle?sslmode=disable"
+	export XBS_MIGRATE_DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/xbsettle?sslmode=disable"
+	export XBS_REDIS_ADDR="127.0.0.1:$redisport"
+}
+
 # --- PostgreSQL --------------------------------------------------------------
 
 _xbs_is_pg_bindir() {

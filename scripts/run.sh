@@ -5,8 +5,11 @@
 #   - a private PostgreSQL cluster in .data/pg on 127.0.0.1:${XBS_PG_PORT:-54329}
 #     and a private Redis in .data/redis on 127.0.0.1:${XBS_REDIS_PORT:-63799},
 #     both kept between runs (a server still up from an earlier run is reused);
-#   - database xbsettle, the binary .data/bin/xbsettle, migrations;
-#   - on the first run an admin API key, saved to .data/admin-key;
+#   - database xbsettle, the binary .data/bin/xbsettle, migrations (run as
+#     postgres, the owner; xbsettle connects as xbsettle_app, which owns
+#     nothing: docs/operations.md);
+#   - on the first run a random XBS_SECRET_KEY, saved to .data/secret-key
+#     (mode 600) and reused, and an admin API key, saved to .data/admin-key;
 #   - then `xbsettle all` in the foreground. Ctrl-C stops it, then the servers
 #     this run started.
 #
@@ -95,10 +98,9 @@ fi
 
 pg_ensure_database "$pgport" xbsettle
 
-export XBS_DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/xbsettle?sslmode=disable"
-export XBS_REDIS_ADDR="127.0.0.1:$redisport"
+xbs_dev_env "$data" "$pgport" "$redisport"
 
-xbs_log "migrating"
+xbs_log "migrating (as postgres; xbsettle runs as xbsettle_app)"
 "$bin" migrate
 
 if [[ ! -s $key_file ]]; then
@@ -135,6 +137,8 @@ cat <<EOF
     API              http://$XBS_HTTP_ADDR
     XBS_HTTP_ADDR    $XBS_HTTP_ADDR
     XBS_DATABASE_URL $XBS_DATABASE_URL$pg_note
+    migrations as    $XBS_MIGRATE_DATABASE_URL
+    XBS_SECRET_KEY   in .data/secret-key (XBS_ENV=development)
     XBS_REDIS_ADDR   $XBS_REDIS_ADDR$redis_note
     psql             psql '$XBS_DATABASE_URL'
     redis-cli        redis-cli -h 127.0.0.1 -p $redisport

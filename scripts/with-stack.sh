@@ -5,6 +5,7 @@
 # Starts a throwaway PostgreSQL and Redis on free local ports, runs CMD with
 #   XBS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
 #   XBS_TEST_REDIS_ADDR=127.0.0.1:PORT
+#   XBS_ENV=development (a test that wants production sets it)
 # and then stops both servers and deletes their files, whatever happens.
 # It exits with CMD's exit status. --durable keeps fsync/synchronous_commit on
 # (for benchmarks); by default they are off, which is what tests want.
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib.sh"
 
 usage() {
-	sed -n '3,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '3,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -85,6 +86,7 @@ redis_port=$(start_with_retry redis "$stack_dir/redis" '') || xbs_die "could not
 
 export XBS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
 export XBS_TEST_REDIS_ADDR="127.0.0.1:$redis_port"
+export XBS_ENV=development
 xbs_log "PostgreSQL on 127.0.0.1:$pg_port${pg_mode:+ ($pg_mode)}, Redis on 127.0.0.1:$redis_port (throwaway, $stack_dir)"
 
 # CMD runs in its own session and process group (setsid keeps its pid), so a

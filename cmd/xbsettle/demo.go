@@ -40,7 +40,7 @@ func demoCmd(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		// what needs attention.
 		slog.SetDefault(slog.New(api.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	}
-	d, err := openDB(ctx, cfg, true)
+	d, err := openService(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func createKey(ctx context.Context, cfg config.Config, args []string, stdout io.
 	if err != nil {
 		return usageError("keys create: --role: %v", err)
 	}
-	d, err := openDB(ctx, cfg, false)
+	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func revokeKey(ctx context.Context, cfg config.Config, args []string, stdout io.
 	if err != nil {
 		return usageError("keys revoke: --id: %v", err)
 	}
-	d, err := openDB(ctx, cfg, false)
+	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

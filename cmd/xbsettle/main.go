@@ -3,8 +3,9 @@
 //
 //	xbsettle serve | worker | all | migrate | keys create --role R [--tenant ID] | verify | demo | bench
 //
-// Configuration comes from the environment (XBS_DATABASE_URL,
-// XBS_REDIS_ADDR, XBS_HTTP_ADDR, …; see internal/config).
+// Configuration comes from the environment (XBS_ENV, XBS_SECRET_KEY,
+// XBS_DATABASE_URL, XBS_MIGRATE_DATABASE_URL, XBS_REDIS_ADDR, …; see
+// internal/config).
 package main
 
 import (
@@ -24,10 +25,10 @@ import (
 const usage = `usage: xbsettle COMMAND [FLAGS]
 
 commands:
-  serve                               run the HTTP API (migrates first)
+  serve                               run the HTTP API (migrates first with XBS_MIGRATE_DATABASE_URL)
   worker [-scheduler=false]           run the background workers and the periodic scheduler
   all                                 serve and worker in one process
-  migrate                             apply pending database migrations
+  migrate                             apply pending migrations as the owner (XBS_MIGRATE_DATABASE_URL), grant the app role
   keys create --role R [--tenant ID]  make an API key; it is printed once, on the last line
   keys revoke --id UUID               revoke an API key
   verify [-seal]                      check every tenant's audit chain; exit 1 if an entry was altered

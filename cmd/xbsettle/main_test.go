@@ -28,7 +28,10 @@ func env(t *testing.T) (dbURL, httpAddr string) {
 	}
 	httpAddr = l.Addr().String()
 	l.Close()
+	t.Setenv("XBS_ENV", "production")
+	t.Setenv("XBS_SECRET_KEY", "main-test-secret-key-0123456789abcdef")
 	t.Setenv("XBS_DATABASE_URL", dbURL)
+	t.Setenv("XBS_MIGRATE_DATABASE_URL", testenv.OwnerURL(t, dbURL))
 	t.Setenv("XBS_REDIS_ADDR", r.Addr)
 	t.Setenv("XBS_REDIS_DB", strconv.Itoa(r.DB))
 	t.Setenv("XBS_HTTP_ADDR", httpAddr)
@@ -136,8 +139,9 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s", code, out)
 	}
 
-	// Tamper with the sealed posting behind the trigger's back.
-	d, err := db.Open(ctx, dbURL, 1)
+	// Tamper with the sealed posting behind the trigger's back: only the
+	// tables' owner can.
+	d, err := db.Open(ctx, testenv.OwnerURL(t, dbURL), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,4 +166,43 @@ func eventually(t *testing.T, what string, within time.Duration, cond func() boo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestSafeDefaults: outside development the long-running commands refuse to
+// start without their secret or as a role that owns the tables, and
+// migrating needs the owner's URL.
+func TestSafeDefaults(t *testing.T) {
+	dbURL, _ := env(t)
+	ctx := context.Background()
+	refuses := func(want int, says string, args ...string) {
+		t.Helper()
+		var out, errs bytes.Buffer
+		if code := run(ctx, args, &out, &errs); code != want || !strings.Contains(errs.String(), says) {
+			t.Errorf("xbsettle %v: exit %d, want %d saying %q; stderr:\n%s", args, code, want, says, errs.String())
+		}
+	}
+
+	t.Setenv("XBS_SECRET_KEY", "")
+	for _, cmd := range []string{"serve", "worker", "all"} {
+		refuses(2, "XBS_SECRET_KEY is not set", cmd)
+	}
+	t.Setenv("XBS_SECRET_KEY", "main-test-secret-key-0123456789abcdef")
+
+	t.Setenv("XBS_MIGRATE_DATABASE_URL", "")
+	refuses(2, "set XBS_MIGRATE_DATABASE_URL", "migrate")
+
+	t.Setenv("XBS_DATABASE_URL", testenv.OwnerURL(t, dbURL))
+	for _, cmd := range []string{"serve", "worker", "all"} {
+		refuses(1, "is a superuser", cmd)
+	}
+
+	// The owner's URL as both: migrating refuses to grant the owner to itself.
+	t.Setenv("XBS_MIGRATE_DATABASE_URL", testenv.OwnerURL(t, dbURL))
+	refuses(1, "role of its own", "migrate")
+
+	// As the app role without the owner's URL, a schema behind the binary
+	// is not served.
+	t.Setenv("XBS_DATABASE_URL", testenv.AppURL(t, testenv.NewEmptyDatabase(t)))
+	t.Setenv("XBS_MIGRATE_DATABASE_URL", "")
+	refuses(1, "lacks migrations", "serve")
 }

@@ -23,7 +23,7 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDB(ctx, cfg, true)
+	d, err := openService(ctx, cfg)
 	if err != nil {
 		return err
 	}

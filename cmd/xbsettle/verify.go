@@ -23,7 +23,7 @@ func verify(ctx context.Context, cfg config.Config, args []string, stdout io.Wri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDB(ctx, cfg, false)
+	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func work(ctx context.Context, cfg config.Config, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDB(ctx, cfg, true)
+	d, err := openService(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,9 @@ type harness struct {
 	drop      func()
 }
 
+// appRole is the role the bench's API connects as.
+const appRole = "xbsettle_app"
+
 func start(ctx context.Context, cfg Config, log io.Writer) (*harness, error) {
 	admin, err := db.Open(ctx, cfg.ServerURL, 1)
 	if err != nil {
@@ -170,15 +173,24 @@ func start(ctx context.Context, cfg Config, log io.Writer) (*harness, error) {
 		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
 	}}
+	// Migrated by the server's user, served as the app role, as deployed.
 	u, _ := url.Parse(cfg.ServerURL)
 	u.Path = "/" + name
-	h.dsn = u.String()
-	if h.db, err = db.Open(ctx, h.dsn, cfg.PoolSize); err != nil {
+	owner, err := db.Open(ctx, u.String(), 1)
+	if err != nil {
 		h.drop()
 		return nil, err
 	}
-	if err := db.Migrate(ctx, h.db); err != nil {
-		h.stop()
+	err = db.Migrate(ctx, owner, appRole)
+	owner.Close()
+	if err != nil {
+		h.drop()
+		return nil, err
+	}
+	u.User = url.User(appRole)
+	h.dsn = u.String()
+	if h.db, err = db.Open(ctx, h.dsn, cfg.PoolSize); err != nil {
+		h.drop()
 		return nil, err
 	}
 	h.ledger = ledger.NewService(h.db, nil, ledger.WithBatching(max(1, cfg.PoolSize/4), ledger.MaxBatch))

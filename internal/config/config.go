@@ -12,7 +12,9 @@ import (
 // Config is everything a process needs to start. Every field has an
 // environment variable; README.md lists them.
 type Config struct {
-	DatabaseURL string        // XBS_DATABASE_URL
+	Env         string        // XBS_ENV: production (the default) or development
+	DatabaseURL string        // XBS_DATABASE_URL: as the app role, which owns nothing
+	MigrateURL  string        // XBS_MIGRATE_DATABASE_URL: as the schema's owner; only migrations use it
 	RedisAddr   string        // XBS_REDIS_ADDR
 	RedisDB     int           // XBS_REDIS_DB
 	HTTPAddr    string        // XBS_HTTP_ADDR
@@ -24,14 +26,38 @@ type Config struct {
 	Cutoff      string        // XBS_CUTOFF: the daily settlement cut-off, HH:MM Beijing time
 }
 
+// The environments XBS_ENV names. Development is what `make run`, its
+// scripts and the test harness set; anything deployed is production, the
+// default, where a missing secret stops the process instead of falling back.
+const (
+	Production  = "production"
+	Development = "development"
+)
+
+// DevelopmentSecretKey is the ID-hash key of a development process started
+// without XBS_SECRET_KEY. It is public, so hashes made with it can be
+// reversed by anyone: production refuses to start without a key of its own.
+const DevelopmentSecretKey = "xbsettle-development-secret-change-me!"
+
 // FromEnv reads the configuration, applying defaults for what is unset.
 func FromEnv() (Config, error) {
 	c := Config{
-		DatabaseURL: env("XBS_DATABASE_URL", "postgres://postgres@127.0.0.1:54329/xbsettle?sslmode=disable"),
+		Env:         env("XBS_ENV", Production),
+		DatabaseURL: env("XBS_DATABASE_URL", "postgres://xbsettle_app@127.0.0.1:54329/xbsettle?sslmode=disable"),
+		MigrateURL:  env("XBS_MIGRATE_DATABASE_URL", ""),
 		RedisAddr:   env("XBS_REDIS_ADDR", "127.0.0.1:63799"),
 		HTTPAddr:    env("XBS_HTTP_ADDR", "127.0.0.1:8080"),
-		SecretKey:   env("XBS_SECRET_KEY", "xbsettle-development-secret-change-me!"),
+		SecretKey:   env("XBS_SECRET_KEY", ""),
 		Cutoff:      env("XBS_CUTOFF", "23:00"),
+	}
+	if c.Env != Production && c.Env != Development {
+		return c, fmt.Errorf("XBS_ENV: want %s or %s, got %q", Production, Development, c.Env)
+	}
+	if c.SecretKey == "" {
+		if !c.Development() {
+			return c, fmt.Errorf("XBS_SECRET_KEY is not set: it keys the hashes of personal ID numbers and must be the deployment's own secret of at least 32 bytes (only XBS_ENV=%s falls back to a public key)", Development)
+		}
+		c.SecretKey = DevelopmentSecretKey
 	}
 	var err error
 	if c.RedisDB, err = envInt("XBS_REDIS_DB", 0); err != nil {
@@ -57,6 +83,10 @@ func FromEnv() (Config, error) {
 	}
 	return c, nil
 }
+
+// Development reports XBS_ENV=development: missing secrets fall back to
+// public ones and an app role that owns tables is only warned about.
+func (c Config) Development() bool { return c.Env == Development }
 
 func env(name, fallback string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {

@@ -27,7 +27,7 @@ func TestMigrateFromTwoProcessesAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = db.Migrate(ctx, d)
+			errs[i] = db.Migrate(ctx, d, testenv.AppRole)
 		}()
 	}
 	wg.Wait()

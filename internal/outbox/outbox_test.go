@@ -27,6 +27,7 @@ type bundle struct {
 	t        *testing.T
 	ctx      context.Context
 	db       *sqlx.DB
+	owner    *sqlx.DB // the same database as its owner, which creates the test table
 	table    outbox.Table[job]
 	fail     map[int64]bool
 	sent     []job // what the queue took, in order
@@ -38,7 +39,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	b := &bundle{t: t, ctx: context.Background(), db: testenv.NewDB(t, 2), fail: map[int64]bool{}}
-	if _, err := b.db.Exec(`CREATE TABLE test_jobs (id bigint PRIMARY KEY, enqueues int NOT NULL DEFAULT 0)`); err != nil {
+	b.owner = testenv.Owner(t, b.db)
+	if _, err := b.owner.Exec(`CREATE TABLE test_jobs (id bigint PRIMARY KEY, enqueues int NOT NULL DEFAULT 0);
+		GRANT SELECT, INSERT, UPDATE, DELETE ON test_jobs TO ` + testenv.AppRole); err != nil {
 		t.Fatal(err)
 	}
 	b.table = outbox.Table[job]{
@@ -142,7 +145,7 @@ func TestEnqueueCountsTasksEvenWhenRecordFails(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	js := b.store(0, 0, 0)
-	if _, err := b.db.Exec(`DROP TABLE test_jobs`); err != nil {
+	if _, err := b.owner.Exec(`DROP TABLE test_jobs`); err != nil {
 		t.Fatal(err)
 	}
 	if n := b.table.Enqueue(b.ctx, js); n != 3 {

@@ -3,6 +3,12 @@
 // The servers are started by scripts/with-stack.sh (what `make test` runs),
 // which exports XBS_TEST_DATABASE_URL and XBS_TEST_REDIS_ADDR. A test that
 // needs storage and finds them unset fails: a missing service never skips.
+//
+// Databases are migrated by the server's superuser, their owner, and tests
+// reach them as AppRole, the role xbsettle runs as: so every storage test
+// also shows that the app role's privileges suffice (docs/operations.md,
+// "Database roles"). Owner gives a test that must act behind the service's
+// back (tampering, killing backends) the owner's connection.
 package testenv
 
 import (
@@ -28,6 +34,9 @@ import (
 
 const hint = "run the suite with `make test`, which starts PostgreSQL and Redis, or export XBS_TEST_DATABASE_URL and XBS_TEST_REDIS_ADDR"
 
+// AppRole is the role tests connect as, as xbsettle does.
+const AppRole = "xbsettle_app"
+
 // ServerURL is the superuser URL of the test PostgreSQL server.
 func ServerURL(t testing.TB) string {
 	t.Helper()
@@ -38,8 +47,8 @@ func ServerURL(t testing.TB) string {
 	return u
 }
 
-// NewDatabase creates a fresh, fully migrated database and returns its URL.
-// It is dropped when the test ends. Creation copies a migrated template, so
+// NewDatabase creates a fresh, fully migrated database and returns its URL
+// as AppRole. It is dropped when the test ends. Creation copies a migrated template, so
 // it costs a few tens of milliseconds however many migrations there are.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
@@ -53,11 +62,11 @@ func NewDatabase(t testing.TB) string {
 
 	tmpl := templateName(t)
 	ensureTemplate(t, admin, server, tmpl)
-	return createDatabase(t, tmpl)
+	return AppURL(t, createDatabase(t, tmpl))
 }
 
 // createDatabase copies a template into a new database dropped at the end
-// of the test, and returns its URL.
+// of the test, and returns its URL as the owner.
 func createDatabase(t testing.TB, tmpl string) string {
 	t.Helper()
 	server := ServerURL(t)
@@ -83,7 +92,8 @@ func createDatabase(t testing.TB, tmpl string) string {
 }
 
 // NewEmptyDatabase creates a database with no tables at all and returns its
-// URL; it is dropped when the test ends. For tests of the migrations.
+// URL as the owner; it is dropped when the test ends. For tests of the
+// migrations.
 func NewEmptyDatabase(t testing.TB) string {
 	t.Helper()
 	return createDatabase(t, "template0")
@@ -130,7 +140,7 @@ func ensureTemplate(t testing.TB, admin *sqlx.DB, server, tmpl string) {
 	if err != nil {
 		t.Fatalf("open template: %v", err)
 	}
-	err = db.Migrate(ctx, tdb)
+	err = db.Migrate(ctx, tdb, AppRole)
 	tdb.Close()
 	if err != nil {
 		t.Fatalf("migrate template: %v", err)
@@ -157,6 +167,49 @@ func templateName(t testing.TB) string {
 		t.Fatalf("read migrations: %v", err)
 	}
 	return "xbs_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// OwnerURL is the URL of the same database as u, as its owner.
+func OwnerURL(t testing.TB, u string) string {
+	t.Helper()
+	server, err := url.Parse(ServerURL(t))
+	if err != nil {
+		t.Fatalf("XBS_TEST_DATABASE_URL: %v", err)
+	}
+	return asRole(t, u, server.User)
+}
+
+// AppURL is the URL of the same database as u, as AppRole.
+func AppURL(t testing.TB, u string) string {
+	t.Helper()
+	return asRole(t, u, url.User(AppRole))
+}
+
+// Owner opens a connection as the owner to the database d is connected to,
+// closed when the test ends.
+func Owner(t testing.TB, d *sqlx.DB) *sqlx.DB {
+	t.Helper()
+	var name string
+	if err := d.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatalf("name the test database: %v", err)
+	}
+	o, err := db.Open(context.Background(), withDatabase(t, ServerURL(t), name), 2)
+	if err != nil {
+		t.Fatalf("open the test database as its owner: %v", err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
+}
+
+// asRole is u with its user (and password) replaced.
+func asRole(t testing.TB, u string, user *url.Userinfo) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatalf("database URL: %v", err)
+	}
+	p.User = user
+	return p.String()
 }
 
 func withDatabase(t testing.TB, server, name string) string {
