@@ -181,6 +181,9 @@ func classify(err error) *apperr.Error {
 	var decodeErr *clearance.DecodeError
 	var invalid *clearance.ValidationError
 	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// First: a decoder stopped by the deadline reports it wrapped.
+		return errUnavailable
 	case errors.As(err, &decodeErr) && decodeErr.Code == clearance.CodeJSONMalformed:
 		return errMalformedJSON.With("%s", decodeErr.Message)
 	case errors.As(err, &decodeErr):
@@ -189,8 +192,6 @@ func classify(err error) *apperr.Error {
 		return apperr.InvalidOf(fieldErrors(invalid), invalid.Count())
 	case errors.As(err, &tooBig):
 		return errBodyTooLarge
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return errUnavailable
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:

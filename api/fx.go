@@ -39,7 +39,7 @@ func (s *Server) loadRates(c echo.Context) error {
 	out := make([]settlement.RateInput, len(in.Rates))
 	for i, r := range in.Rates {
 		at := indexed("rates", i)
-		base, quote, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(r.Pair)), "/")
+		base, quote, _ := strings.Cut(ledger.UpperASCII(strings.TrimSpace(r.Pair)), "/")
 		out[i] = settlement.RateInput{Pair: settlement.Pair{Base: ledger.Currency(base), Quote: ledger.Currency(quote)},
 			Date: parseDate(r.Date, nested(at, "date"), &f), Unit: r.Unit, Source: r.Source,
 			Parity: parseAmount(r.Parity, nested(at, "parity"), &f), Buy: parseAmount(r.Buy, nested(at, "buy"), &f),

@@ -63,6 +63,21 @@ func requestIDMiddleware() echo.MiddlewareFunc {
 	})
 }
 
+// deadline puts a deadline on every request's context: what a handler does
+// with it (reading and checking the body, queries, the ledger's batches)
+// stops there, and the request is answered 503 UNAVAILABLE, so that no
+// request holds a connection and a core for longer.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
 // requestID is the id of the request, as sent in X-Request-ID.
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
