@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // DecodeJSON reads one document: a JSON object with the head's fields at the
@@ -138,14 +139,15 @@ func documentType(obj *rawObject, want Kind) (MessageType, *FieldError) {
 }
 
 // decodeDocument fills doc from obj and validates it. A document that was
-// not read whole (too many fields) is not validated: what was left unread
-// would only come back as REQUIRED, burying the one error that matters.
+// not read whole (too many fields) is refused with TOO_MANY_FIELDS alone:
+// what was read of it, and what was left unread and would come back as
+// REQUIRED, would only bury the one error that matters.
 func decodeDocument(doc Document, obj rawObject) []FieldError {
 	obj.refuseControl()
 	var errs []FieldError
 	fill(reflect.ValueOf(doc).Elem(), obj, "", &errs)
 	if obj.anyTruncated() {
-		return errs
+		return slices.DeleteFunc(errs, func(fe FieldError) bool { return fe.Code != CodeTooManyFields })
 	}
 	return mergeErrors(errs, Validate(doc))
 }
