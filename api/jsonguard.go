@@ -162,10 +162,8 @@ func (g *jsonGuard) object() error {
 			g.skipSpace()
 		}
 		name, escaped, hasControl := g.str()
-		if escaped {
-			_ = json.Unmarshal([]byte(name), &name) // json.Valid vouched for it
-		} else {
-			name = name[1 : len(name)-1]
+		if name = name[1 : len(name)-1]; escaped {
+			name = unescape(name)
 		}
 		g.path = append(g.path, pathStep{name: name, index: -1})
 		if n == maxJSONMembers {
@@ -267,6 +265,14 @@ func (g *jsonGuard) str() (raw string, escaped, hasControl bool) {
 			i += size
 		}
 	}
+}
+
+// unescape is the content of a JSON string with escapes, which json.Valid
+// vouched for.
+func unescape(content string) string {
+	var out string
+	_ = json.Unmarshal([]byte(`"`+content+`"`), &out)
+	return out
 }
 
 // isControl is Unicode's Cc, what unicode.IsControl reports, without its
