@@ -169,6 +169,10 @@ func TestHostileInput(t *testing.T) {
 		{family: "accounts", name: "status with a NUL", method: "PATCH", path: "/v1/accounts/" + cny.ID, key: b.admin, hdr: []string{"X-Tenant-ID", "T1"}, body: `{"status":"frozen\u0000"}`, status: 422, code: "VALIDATION_FAILED", field: "status:CONTROL_CHARACTER"},
 		{family: "accounts", name: "look-alike tenant header", method: "GET", path: "/v1/accounts", key: b.admin, hdr: []string{"X-Tenant-ID", "Т1"}, status: 422, code: "VALIDATION_FAILED", field: "X-Tenant-ID:TENANT_INVALID"},
 
+		{family: "accounts", name: "NUL in a query parameter", method: "GET", path: "/v1/accounts?code=cash%00", status: 422, code: "VALIDATION_FAILED", field: "code:CONTROL_CHARACTER"},
+		{family: "accounts", name: "query parameter not UTF-8", method: "GET", path: "/v1/accounts?code=%ff%fe", status: 422, code: "VALIDATION_FAILED", field: "code:UTF8_INVALID"},
+		{family: "documents", name: "NUL in a chain's path", method: "GET", path: "/v1/chains/4403960001/O%00", key: b.admin, status: 422, code: "VALIDATION_FAILED", field: "orderNo:CONTROL_CHARACTER"},
+
 		// Entries.
 		{family: "entries", name: "NUL in a description", body: entry(`"description":"pay\u0000"`), status: 422, code: "VALIDATION_FAILED", field: "description:CONTROL_CHARACTER"},
 		{family: "entries", name: "newline in a description", body: entry(`"description":"line 1\nline 2"`), status: 422, code: "VALIDATION_FAILED", field: "description:CONTROL_CHARACTER"},

@@ -102,7 +102,7 @@ func New(d Deps) *Server {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	e.Use(requestIDMiddleware(), s.observe, s.recoverMiddleware(), deadline(timeout))
+	e.Use(requestIDMiddleware(), s.observe, s.recoverMiddleware(), deadline(timeout), plainParams)
 	s.echo = e
 	s.routes(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
