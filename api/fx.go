@@ -33,6 +33,9 @@ type ratesInput struct {
 func (s *Server) loadRates(c echo.Context) error {
 	var in ratesInput
 	if err := decodeBody(c, &in, maxBody, false); err != nil {
+		if tooManyElements(err, "rates") {
+			return settlement.ErrTooManyRates.With("a load has at most %d rates; reading stopped after %d", settlement.MaxRateLoad, maxJSONElements)
+		}
 		return err
 	}
 	var f fields

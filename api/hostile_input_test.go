@@ -242,6 +242,7 @@ func TestHostileInput(t *testing.T) {
 		{family: "fx", name: "look-alike pair in a rate", path: "/v1/fx/rates", key: b.admin, body: rate("uſd/CNY", ""), status: 422, code: "VALIDATION_FAILED", field: ":CURRENCY_INVALID"},
 		{family: "fx", name: "NUL in a rate's source", path: "/v1/fx/rates", key: b.admin, body: rate("USD/CNY", `"source":"\u0000"`), status: 422, code: "VALIDATION_FAILED", field: "rates[0].source:CONTROL_CHARACTER"},
 		{family: "fx", name: "exponent in a rate's unit", path: "/v1/fx/rates", key: b.admin, body: strings.Replace(rate("USD/CNY", ""), `"unit":100`, `"unit":1e2`, 1), status: 422, code: "VALIDATION_FAILED", field: "rates[0].unit:NUMBER_INVALID"},
+		{family: "fx", name: "1001 rates", path: "/v1/fx/rates", key: b.admin, body: `{"rates":[` + thousandAndOne(`{}`) + `]}`, status: 422, code: "BATCH_TOO_LARGE"},
 		{family: "fx", name: "look-alike pair in a quote", path: "/v1/fx/quotes", body: `{"pair":"uſd/CNY","side":"customer_buys_fx"}`, status: 422, code: "VALIDATION_FAILED", field: "pair:PAIR_INVALID"},
 		{family: "fx", name: "duplicate side in a quote", path: "/v1/fx/quotes", body: `{"pair":"USD/CNY","side":"customer_buys_fx","side":"customer_sells_fx"}`, status: 422, code: "VALIDATION_FAILED", field: "side:DUPLICATE_FIELD"},
 

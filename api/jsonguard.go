@@ -19,7 +19,7 @@ import (
 const (
 	maxJSONDepth    = 16
 	maxJSONMembers  = 100
-	maxJSONElements = max(ledger.MaxBatch, settlement.MaxItems, clearance.MaxBatch)
+	maxJSONElements = max(ledger.MaxBatch, settlement.MaxItems, settlement.MaxRateLoad, clearance.MaxBatch)
 	maxJSONNumber   = 40 // characters of a JSON number
 	guardCtxEvery   = 1 << 12
 )
