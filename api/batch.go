@@ -56,10 +56,13 @@ type batchOutput struct {
 // postBatch: POST /v1/entries/batch. Each item succeeds or fails on its own,
 // as if posted alone in order; the response is 200 with a result per item.
 // A body that is not valid JSON, has unknown fields or too many entries is
-// refused as a whole.
+// refused as a whole; reading stops at the entry one too many.
 func (s *Server) postBatch(c echo.Context) error {
 	var in batchInput
 	if err := decodeBody(c, &in, maxBatchBody, false); err != nil {
+		if tooManyElements(err, "entries") {
+			return errBatchTooLarge.With("a batch has at most %d entries; reading stopped after %d", ledger.MaxBatch, maxJSONElements)
+		}
 		return err
 	}
 	switch n := len(in.Entries); {

@@ -59,7 +59,7 @@ func (s *Server) postDocuments(kind clearance.Kind) echo.HandlerFunc {
 			}
 			docs = []clearance.Document{d}
 		default:
-			msg, err := clearance.DecodeXML(bytes.NewReader(raw), kind)
+			msg, err := clearance.DecodeXML(ctxReader{c.Request().Context(), bytes.NewReader(raw)}, kind)
 			if err != nil {
 				return err
 			}
@@ -90,21 +90,28 @@ func (s *Server) postDocumentBatch(c echo.Context) error {
 	case n > clearance.MaxBatch:
 		return errBatchTooLarge.With("a batch has at most %d documents, got %d", clearance.MaxBatch, n)
 	}
+	// Every document's errors are counted; the first apperr.MaxFields listed.
 	var bad []apperr.FieldError
+	total := 0
 	for i, err := range itemErrs {
 		var ve *clearance.ValidationError
 		var de *clearance.DecodeError
 		switch {
 		case errors.As(err, &ve):
-			bad = append(bad, fieldErrors(ve.Prefix(indexed("documents", i)+"."))...)
+			total += ve.Count()
+			listed := &clearance.ValidationError{Errors: ve.Errors[:min(len(ve.Errors), apperr.MaxFields-len(bad))]}
+			bad = append(bad, fieldErrors(listed.Prefix(indexed("documents", i)+"."))...)
 		case errors.As(err, &de):
-			bad = append(bad, apperr.FieldError{Field: indexed("documents", i), Code: "TYPE_INVALID", Message: "a document is a JSON object"})
+			total++
+			if len(bad) < apperr.MaxFields {
+				bad = append(bad, apperr.FieldError{Field: indexed("documents", i), Code: "TYPE_INVALID", Message: "a document is a JSON object"})
+			}
 		case err != nil:
 			return err
 		}
 	}
-	if len(bad) > 0 {
-		return apperr.Invalid(bad)
+	if total > 0 {
+		return apperr.InvalidOf(bad, total)
 	}
 	return s.storeDocuments(c, docs, false)
 }
@@ -132,6 +139,9 @@ func readDocumentBatch(c echo.Context) ([]clearance.Document, []error, error) {
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	var in batchDocumentsInput
 	if err := decodeBody(c, &in, maxDocumentsBody, false); err != nil {
+		if tooManyElements(err, "documents") {
+			return nil, nil, errBatchTooLarge.With("a batch has at most %d documents; reading stopped after %d", clearance.MaxBatch, maxJSONElements)
+		}
 		return nil, nil, err
 	}
 	docs, errs := make([]clearance.Document, len(in.Documents)), make([]error, len(in.Documents))

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,12 @@ const (
 )
 
 // decodeBody reads the request's JSON object into dst, strictly: at most
-// limit bytes, Content-Type application/json, no unknown fields, nothing
-// after the object. With optional set an empty body leaves dst as it is.
+// limit bytes, Content-Type application/json, the input rules of guardJSON
+// (no duplicate member, no control character, plain numbers, bounded
+// nesting, members and elements), no unknown fields, nothing after the
+// object. With optional set an empty body leaves dst as it is. Every JSON
+// body the API takes comes through here; clearance documents through their
+// own decoder, which keeps the same rules.
 func decodeBody(c echo.Context, dst any, limit int64, optional bool) error {
 	r := c.Request()
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
@@ -45,6 +50,18 @@ func decodeBody(c echo.Context, dst any, limit int64, optional bool) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
 		return errUnsupportedMedia
 	}
+	if json.Valid(raw) {
+		if err := guardJSON(r.Context(), raw); err != nil {
+			return err
+		}
+	}
+	// Invalid JSON goes to the decoder too, which says what is wrong where.
+	return decodeStrict(raw, dst)
+}
+
+// decodeStrict decodes one JSON value into dst, refusing unknown fields and
+// anything after the value.
+func decodeStrict(raw []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -54,6 +71,14 @@ func decodeBody(c echo.Context, dst any, limit int64, optional bool) error {
 		return errMalformedJSON.With("the body holds more than one JSON value")
 	}
 	return nil
+}
+
+// tooManyElements reports whether err is the guard stopping at list's
+// element maxJSONElements+1, for an endpoint that names that limit itself.
+func tooManyElements(err error, list string) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && len(ae.Fields) == 1 && ae.Fields[0].Code == codeTooManyElements &&
+		ae.Fields[0].Field == list
 }
 
 // decodeError explains why a body did not decode: broken JSON is a 400, a
@@ -120,4 +145,18 @@ func nested(parent, field string) string {
 		return field
 	}
 	return parent + "." + field
+}
+
+// ctxReader reads r until ctx ends: a decoder reading from it stops at the
+// request's deadline, at its next read.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

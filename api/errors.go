@@ -138,13 +138,16 @@ const retryAfter = "2"
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
 type Problem struct {
-	Type      string              `json:"type"`
-	Title     string              `json:"title"`
-	Status    int                 `json:"status"`
-	Detail    string              `json:"detail"`
-	Code      string              `json:"code"`
-	Errors    []apperr.FieldError `json:"errors,omitempty"`
-	RequestID string              `json:"request_id,omitempty"`
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail"`
+	Code   string              `json:"code"`
+	Errors []apperr.FieldError `json:"errors,omitempty"`
+	// ErrorsTotal counts every invalid field, also those beyond the first
+	// apperr.MaxFields that errors lists (docs/errors.md).
+	ErrorsTotal int    `json:"errors_total,omitempty"`
+	RequestID   string `json:"request_id,omitempty"`
 	// Checks names each readiness check and its state (GET /readyz only).
 	Checks map[string]string `json:"checks,omitempty"`
 }
@@ -161,7 +164,7 @@ func problemOf(err error) Problem {
 	if !ok {
 		status = http.StatusUnprocessableEntity
 	}
-	return Problem{
+	p := Problem{
 		Type:   "urn:xbsettle:error:" + strings.ToLower(ae.Code),
 		Title:  title(ae.Code),
 		Status: status,
@@ -169,6 +172,12 @@ func problemOf(err error) Problem {
 		Code:   ae.Code,
 		Errors: ae.Fields,
 	}
+	if len(p.Errors) > 0 {
+		// A domain package may have built the list itself: cap it here too.
+		p.Errors = p.Errors[:min(len(p.Errors), apperr.MaxFields)]
+		p.ErrorsTotal = max(ae.FieldsTotal, len(ae.Fields))
+	}
+	return p
 }
 
 // classify names the errors that do not come from a domain package: Echo's
@@ -179,16 +188,17 @@ func classify(err error) *apperr.Error {
 	var decodeErr *clearance.DecodeError
 	var invalid *clearance.ValidationError
 	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// First: a decoder stopped by the deadline reports it wrapped.
+		return errUnavailable
 	case errors.As(err, &decodeErr) && decodeErr.Code == clearance.CodeJSONMalformed:
 		return errMalformedJSON.With("%s", decodeErr.Message)
 	case errors.As(err, &decodeErr):
 		return &apperr.Error{Code: decodeErr.Code, Detail: decodeErr.Message}
 	case errors.As(err, &invalid):
-		return apperr.Invalid(fieldErrors(invalid))
+		return apperr.InvalidOf(fieldErrors(invalid), invalid.Count())
 	case errors.As(err, &tooBig):
 		return errBodyTooLarge
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return errUnavailable
 	case db.Unavailable(err):
 		return errDatabaseAway
 	case errors.As(err, &he):

@@ -33,13 +33,16 @@ type ratesInput struct {
 func (s *Server) loadRates(c echo.Context) error {
 	var in ratesInput
 	if err := decodeBody(c, &in, maxBody, false); err != nil {
+		if tooManyElements(err, "rates") {
+			return settlement.ErrTooManyRates.With("a load has at most %d rates; reading stopped after %d", settlement.MaxRateLoad, maxJSONElements)
+		}
 		return err
 	}
 	var f fields
 	out := make([]settlement.RateInput, len(in.Rates))
 	for i, r := range in.Rates {
 		at := indexed("rates", i)
-		base, quote, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(r.Pair)), "/")
+		base, quote, _ := strings.Cut(ledger.UpperASCII(strings.TrimSpace(r.Pair)), "/")
 		out[i] = settlement.RateInput{Pair: settlement.Pair{Base: ledger.Currency(base), Quote: ledger.Currency(quote)},
 			Date: parseDate(r.Date, nested(at, "date"), &f), Unit: r.Unit, Source: r.Source,
 			Parity: parseAmount(r.Parity, nested(at, "parity"), &f), Buy: parseAmount(r.Buy, nested(at, "buy"), &f),

@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -61,6 +63,54 @@ func requestIDMiddleware() echo.MiddlewareFunc {
 			c.SetRequest(r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
 		},
 	})
+}
+
+// deadline puts a deadline on every request's context: what a handler does
+// with it (reading and checking the body, queries, the ledger's batches)
+// stops there, and the request is answered 503 UNAVAILABLE, so that no
+// request holds a connection and a core for longer.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// plainParams refuses path and query parameters that hold a control
+// character or are not UTF-8, before any handler passes them to a query:
+// PostgreSQL cannot even store a NUL, and would answer it with an error.
+// Bodies have the same rule (guardJSON).
+func plainParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var f fields
+		check := func(name, v string) {
+			switch {
+			case !utf8.ValidString(v):
+				f.add(name, "UTF8_INVALID", "the parameter is not UTF-8")
+			case strings.ContainsFunc(v, isControl):
+				f.add(name, codeControlCharacter, "control characters (U+0000–U+001F, U+007F–U+009F) are not accepted")
+			}
+		}
+		for i, name := range c.ParamNames() {
+			if i < len(c.ParamValues()) {
+				check(name, c.ParamValues()[i])
+			}
+		}
+		for name, vs := range c.QueryParams() {
+			check(name, name)
+			for _, v := range vs {
+				check(name, v)
+			}
+		}
+		if err := f.err(); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 // requestID is the id of the request, as sent in X-Request-ID.

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -20,6 +23,9 @@ const (
 	maxCodeLen        = 128      // account code
 	maxDescriptionLen = 1000     // entry description
 	maxMetadataLen    = 16 << 10 // metadata, as sent
+	maxMetadataDepth  = 4        // objects and arrays nested in metadata, itself included
+	maxMetadataKeys   = 64       // members of all of metadata's objects together
+	maxMetadataString = 500      // characters of one of its strings or member names
 	defaultPageSize   = 50       // list limit when none is asked
 	maxPageSize       = 500      // largest list page
 	headerIdempotency = "Idempotency-Key"
@@ -147,7 +153,10 @@ func idempotencyKey(c echo.Context, required bool) (string, error) {
 	return key, f.err()
 }
 
-// checkMetadata accepts an absent metadata or a JSON object of bounded size.
+// checkMetadata accepts an absent metadata or a JSON object of bounded size,
+// depth, member count and string length. Its numbers are plain decimals of
+// at most 40 characters and no text holds a control character, as
+// everywhere in a body (guardJSON).
 func checkMetadata(raw json.RawMessage, field string, f *fields) {
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
@@ -155,7 +164,55 @@ func checkMetadata(raw json.RawMessage, field string, f *fields) {
 		f.add(field, "TOO_LONG", "at most %d bytes", maxMetadataLen)
 	case raw[0] != '{':
 		f.add(field, "METADATA_INVALID", "metadata is a JSON object")
+	default:
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			f.add(field, "METADATA_INVALID", "metadata is a JSON object")
+			return
+		}
+		keys := 0
+		if problem := metadataProblem(v, 1, &keys); problem != "" {
+			f.add(field, "METADATA_INVALID", "%s", problem)
+		}
 	}
+}
+
+// metadataProblem says what in v, at depth, breaks the bounds of metadata;
+// keys counts the members seen so far.
+func metadataProblem(v any, depth int, keys *int) string {
+	switch v := v.(type) {
+	case map[string]any:
+		if depth > maxMetadataDepth {
+			return fmt.Sprintf("metadata nests at most %d levels deep", maxMetadataDepth)
+		}
+		if *keys += len(v); *keys > maxMetadataKeys {
+			return fmt.Sprintf("metadata has at most %d members in all", maxMetadataKeys)
+		}
+		for k, e := range v {
+			if utf8.RuneCountInString(k) > maxMetadataString {
+				return fmt.Sprintf("a member name of metadata has at most %d characters", maxMetadataString)
+			}
+			if p := metadataProblem(e, depth+1, keys); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if depth > maxMetadataDepth {
+			return fmt.Sprintf("metadata nests at most %d levels deep", maxMetadataDepth)
+		}
+		for _, e := range v {
+			if p := metadataProblem(e, depth+1, keys); p != "" {
+				return p
+			}
+		}
+	case string:
+		if utf8.RuneCountInString(v) > maxMetadataString {
+			return fmt.Sprintf("a string in metadata has at most %d characters", maxMetadataString)
+		}
+	}
+	return ""
 }
 
 // page reads ?limit= and ?cursor=.

@@ -57,14 +57,64 @@ func reportParams(c echo.Context) (date time.Time, asCSV bool, err error) {
 }
 
 // startCSV sends the headers of a CSV download and its header row.
-func startCSV(c echo.Context, name string, header []string) *csv.Writer {
+func startCSV(c echo.Context, name string, header []string) safeCSV {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename=%q`, name))
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
+	w := safeCSV{csv.NewWriter(c.Response())}
 	_ = w.Write(header)
 	return w
+}
+
+// safeCSV writes CSV with every cell through safeCell: every CSV the API
+// writes goes through it.
+type safeCSV struct{ *csv.Writer }
+
+func (w safeCSV) Write(record []string) error {
+	out := make([]string, len(record))
+	for i, cell := range record {
+		out[i] = safeCell(cell)
+	}
+	return w.Writer.Write(out)
+}
+
+func (w safeCSV) WriteAll(records [][]string) error {
+	for _, r := range records {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// safeCell neutralises a cell a spreadsheet would run as a formula: one
+// that starts with = + - @, a tab or a carriage return gets a leading
+// single quote (OWASP, "CSV Injection"). A plain number such as -12.50 is
+// left as it is: a spreadsheet reads it as a number, never a formula, and
+// amounts must stay numbers.
+func safeCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || plainNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber reports whether s is -?digits[.digits].
+func plainNumber(s string) bool {
+	whole, frac, dot := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	return allDigits(whole) && (!dot || allDigits(frac))
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // transactionReport: GET /v1/reports/transactions?date=. The 逐笔 report: one

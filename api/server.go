@@ -45,7 +45,14 @@ type Deps struct {
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means a new registry with the Go runtime and process collectors.
 	Registry *prometheus.Registry
+	// RequestTimeout is every request's deadline; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is how long a request may take unless
+// Deps.RequestTimeout says otherwise (XBS_REQUEST_TIMEOUT).
+const DefaultRequestTimeout = 30 * time.Second
 
 // Server is the HTTP API. Serve it with Serve or ListenAndServe and stop it
 // with Shutdown; or mount Handler in a server of your own.
@@ -91,7 +98,11 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(sanitizeRequestID)
-	e.Use(requestIDMiddleware(), s.observe, s.recoverMiddleware())
+	timeout := d.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	e.Use(requestIDMiddleware(), s.observe, s.recoverMiddleware(), deadline(timeout), plainParams)
 	s.echo = e
 	s.routes(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 

@@ -30,12 +30,19 @@ func uuidOf(t testing.TB, s string) uuid.UUID {
 // value date.
 func (b *bundle) settled(n int) (string, instructionOut, string) {
 	b.t.Helper()
+	return b.settledAs(n, "ORDS", "PAYS")
+}
+
+// settledAs is settled with order numbers and payment references that
+// start with orderNo and payRef.
+func (b *bundle) settledAs(n int, orderNo, payRef string) (string, instructionOut, string) {
+	b.t.Helper()
 	pi := b.key(api.RolePaymentInstitution, testInstitution)
 	var specs []tradeSpec
 	var items []map[string]any
 	for i := range n {
-		s := tradeSpec{orderNo: fmt.Sprintf("ORDS%03d", i), seller: "4403100001", payCode: testInstitution,
-			payRef: fmt.Sprintf("PAYS%03d", i), goods: d("100.00").Add(d(fmt.Sprint(i)))}
+		s := tradeSpec{orderNo: fmt.Sprintf("%s%03d", orderNo, i), seller: "4403100001", payCode: testInstitution,
+			payRef: fmt.Sprintf("%s%03d", payRef, i), goods: d("100.00").Add(d(fmt.Sprint(i)))}
 		specs = append(specs, s)
 		items = append(items, map[string]any{"ebpCode": testPlatform, "orderNo": s.orderNo, "payTransactionId": s.payRef,
 			"enterprise": s.seller, "currency": "CNY", "amount": s.paid().StringFixed(2), "payout_currency": "CNY", "fee": "1.00"})

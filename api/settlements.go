@@ -95,6 +95,9 @@ func (s *Server) submitSettlement(c echo.Context) error {
 	}
 	var in settlementInput
 	if err := decodeBody(c, &in, maxBody, false); err != nil {
+		if tooManyElements(err, "items") {
+			return settlement.ErrTooManyItems.With("an instruction has at most %d items; reading stopped after %d", settlement.MaxItems, maxJSONElements)
+		}
 		return err
 	}
 	if len(in.Items) > settlement.MaxItems {

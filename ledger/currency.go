@@ -37,13 +37,28 @@ var iso4217 = map[Currency]currencyInfo{
 // ErrUnknownCurrency is returned for a code that is not in the ISO 4217 table.
 var ErrUnknownCurrency = errors.New("unknown currency")
 
-// ParseCurrency normalises and checks an ISO 4217 alphabetic code.
+// ParseCurrency normalises and checks an ISO 4217 alphabetic code: three
+// ASCII letters, in either case.
 func ParseCurrency(s string) (Currency, error) {
-	c := Currency(strings.ToUpper(strings.TrimSpace(s)))
+	c := Currency(UpperASCII(strings.TrimSpace(s)))
 	if _, ok := iso4217[c]; !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownCurrency, s)
 	}
 	return c, nil
+}
+
+// UpperASCII is s with a-z made A-Z and every other byte left as it is.
+// Codes are folded with it, never with strings.ToUpper or EqualFold:
+// Unicode folding makes the Latin long s of "uſd" an S, so a look-alike
+// would pass as USD.
+func UpperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // MinorUnits is the number of decimals the currency allows (CNY 2, JPY 0, KWD 3).

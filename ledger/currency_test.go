@@ -58,3 +58,16 @@ func TestMinorUnitsAndRounding(t *testing.T) {
 		t.Errorf("cny = %s %v", c, err)
 	}
 }
+
+// TestParseCurrencyFoldsOnlyASCII: look-alike letters are not folded into
+// a code: the Latin long s of "uſd" would upper-case to S.
+func TestParseCurrencyFoldsOnlyASCII(t *testing.T) {
+	for _, s := range []string{"uſd", "СNY", "ｕｓｄ", "US", "USDX", "cnʏ"} {
+		if c, err := ParseCurrency(s); !errors.Is(err, ErrUnknownCurrency) {
+			t.Errorf("ParseCurrency(%q) = %q, %v; want ErrUnknownCurrency", s, c, err)
+		}
+	}
+	if c, err := ParseCurrency(" usd "); err != nil || c != "USD" {
+		t.Fatalf("usd: %q, %v", c, err)
+	}
+}

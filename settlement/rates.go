@@ -38,7 +38,7 @@ func PairOf(foreign ledger.Currency) Pair { return Pair{Base: foreign, Quote: CN
 
 // ParsePair reads "USD/CNY". Errors: ErrPairInvalid.
 func ParsePair(s string) (Pair, error) {
-	base, quote, ok := strings.Cut(strings.ToUpper(strings.TrimSpace(s)), "/")
+	base, quote, ok := strings.Cut(ledger.UpperASCII(strings.TrimSpace(s)), "/")
 	p := Pair{Base: ledger.Currency(base), Quote: ledger.Currency(quote)}
 	if !ok {
 		return Pair{}, ErrPairInvalid.With("pair %q is not of the form USD/CNY", s)

@@ -60,7 +60,8 @@ func serve(ctx context.Context, cfg config.Config, args []string, withWorker boo
 			{Name: "postgres", Ping: d.PingContext},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		},
-		Logger: slog.Default(),
+		Logger:         slog.Default(),
+		RequestTimeout: cfg.RequestIn,
 	})
 	if withWorker {
 		w, err := startWorker(cfg, services{ledger: svc, clearance: clr, settlement: set, risk: rsk}, *withScheduler)

@@ -9,8 +9,16 @@ import "fmt"
 type Error struct {
 	Code   string
 	Detail string
-	Fields []FieldError // per-field problems, for validation failures
+	Fields []FieldError // per-field problems, for validation failures: at most MaxFields
+	// FieldsTotal counts every field problem found, also those beyond
+	// MaxFields that Fields leaves out.
+	FieldsTotal int
 }
+
+// MaxFields bounds the field problems one error carries: a hostile body can
+// hold hundreds of thousands, and answering them all would cost more than
+// the body did. The rest are only counted (FieldsTotal).
+const MaxFields = 100
 
 // FieldError names one invalid field of a request.
 type FieldError struct {
@@ -36,14 +44,21 @@ func (e *Error) With(format string, args ...any) *Error {
 	return &Error{Code: e.Code, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Invalid is a validation failure listing every bad field.
-func Invalid(fields []FieldError) *Error {
+// Invalid is a validation failure listing the bad fields: the first
+// MaxFields of them, and how many there are.
+func Invalid(fields []FieldError) *Error { return InvalidOf(fields, len(fields)) }
+
+// InvalidOf is Invalid for a list that was cut short while it was
+// collected: fields are the first of total.
+func InvalidOf(fields []FieldError, total int) *Error {
+	total = max(total, len(fields))
+	fields = fields[:min(len(fields), MaxFields)]
 	detail := "the request has invalid fields"
 	if len(fields) > 0 {
 		detail = fields[0].Field + ": " + fields[0].Message
-		if len(fields) > 1 {
-			detail += fmt.Sprintf(" (and %d more)", len(fields)-1)
+		if total > 1 {
+			detail += fmt.Sprintf(" (and %d more)", total-1)
 		}
 	}
-	return &Error{Code: "VALIDATION_FAILED", Detail: detail, Fields: fields}
+	return &Error{Code: "VALIDATION_FAILED", Detail: detail, Fields: fields, FieldsTotal: total}
 }

@@ -22,6 +22,7 @@ type Config struct {
 	DBMaxConns  int           // XBS_DB_MAX_CONNS: pool size; small pools are faster on few cores
 	Concurrency int           // XBS_WORKER_CONCURRENCY: Asynq workers per process
 	ShutdownIn  time.Duration // XBS_SHUTDOWN_TIMEOUT: how long in-flight requests may take to finish
+	RequestIn   time.Duration // XBS_REQUEST_TIMEOUT: every request's deadline
 	SecretKey   string        // XBS_SECRET_KEY: keys the hashes of personal ID numbers
 	Cutoff      string        // XBS_CUTOFF: the daily settlement cut-off, HH:MM Beijing time
 }
@@ -71,6 +72,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.ShutdownIn, err = time.ParseDuration(env("XBS_SHUTDOWN_TIMEOUT", "15s")); err != nil {
 		return c, fmt.Errorf("XBS_SHUTDOWN_TIMEOUT: %w", err)
+	}
+	if c.RequestIn, err = time.ParseDuration(env("XBS_REQUEST_TIMEOUT", "30s")); err != nil || c.RequestIn <= 0 {
+		return c, fmt.Errorf("XBS_REQUEST_TIMEOUT: want a positive duration such as 30s, got %q", env("XBS_REQUEST_TIMEOUT", ""))
 	}
 	if len(c.SecretKey) < 32 {
 		return c, fmt.Errorf("XBS_SECRET_KEY: want at least 32 bytes, got %d", len(c.SecretKey))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 )
 
 // DecodeJSON reads one document: a JSON object with the head's fields at the
@@ -62,6 +61,11 @@ func DecodeJSONBatch(data []byte) (docs []Document, errs []error, ok bool) {
 	}
 	s.pos++
 	for s.next() != ']' {
+		if len(docs) == MaxBatch {
+			// One more than a batch may hold: the caller's long way
+			// stops at the same element and says so.
+			return nil, nil, false
+		}
 		if len(docs) > 0 {
 			s.pos++ // the comma, which json.Valid vouched for
 		}
@@ -134,29 +138,50 @@ func documentType(obj *rawObject, want Kind) (MessageType, *FieldError) {
 	return mt, nil
 }
 
-// decodeDocument fills doc from obj and validates it.
+// decodeDocument fills doc from obj and validates it. A document that was
+// not read whole (too many fields) is refused with TOO_MANY_FIELDS alone:
+// what was read of it, and what was left unread and would come back as
+// REQUIRED, would only bury the one error that matters.
 func decodeDocument(doc Document, obj rawObject) []FieldError {
+	obj.refuseControl()
 	var errs []FieldError
 	fill(reflect.ValueOf(doc).Elem(), obj, "", &errs)
+	if obj.anyTruncated() {
+		return slices.DeleteFunc(errs, func(fe FieldError) bool { return fe.Code != CodeTooManyFields })
+	}
 	return mergeErrors(errs, Validate(doc))
 }
 
 // mergeErrors appends the validation errors to the read errors, except for
 // fields that could not be read and what lies under them ("lines[1]" covers
 // "lines[1].qty"): those are reported once, not again as, say, REQUIRED
-// because they stayed empty.
+// because they stayed empty. Each error costs a look-up per level of its
+// path, so that many errors of both kinds do not make it quadratic.
 func mergeErrors(readErrs, validationErrs []FieldError) []FieldError {
+	if len(readErrs) == 0 {
+		return validationErrs
+	}
+	unread := make(map[string]bool, len(readErrs))
+	for _, r := range readErrs {
+		unread[r.Field] = true
+	}
 	out := readErrs
 	for _, fe := range validationErrs {
-		covered := slices.ContainsFunc(readErrs, func(r FieldError) bool {
-			rest, ok := strings.CutPrefix(fe.Field, r.Field)
-			return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
-		})
-		if !covered {
+		if !coveredBy(unread, fe.Field) {
 			out = append(out, fe)
 		}
 	}
 	return out
+}
+
+// coveredBy reports whether field or a field it lies under is in unread.
+func coveredBy(unread map[string]bool, field string) bool {
+	for i := 0; i < len(field); i++ {
+		if (field[i] == '.' || field[i] == '[') && unread[field[:i]] {
+			return true
+		}
+	}
+	return unread[field]
 }
 
 // readJSONObject reads one JSON object into a rawObject (jsonScanner.object):

@@ -35,21 +35,27 @@ const (
 	CodeInvalidDecimal  = "INVALID_DECIMAL"
 	// CodeDecimalScale and CodeDecimalRange: the value does not fit decimal(19,5),
 	// more than 5 decimals or more than 14 integer digits.
-	CodeDecimalScale     = "DECIMAL_SCALE"
-	CodeDecimalRange     = "DECIMAL_RANGE"
-	CodeNegative         = "NEGATIVE"
-	CodeNotPositive      = "NOT_POSITIVE"
-	CodeTooLong          = "TOO_LONG"
-	CodeInvalidValue     = "INVALID_VALUE"
-	CodeInvalidTime      = "INVALID_TIME"
-	CodeInvalidDate      = "INVALID_DATE"
-	CodeInvalidCurrency  = "INVALID_CURRENCY"
-	CodeInvalidIDNumber  = "INVALID_ID_NUMBER"
-	CodeInvalidEntCode   = "INVALID_ENTERPRISE_CODE"
-	CodeInvalidHSCode    = "INVALID_HS_CODE"
-	CodeInvalidGnum      = "INVALID_GNUM"
-	CodeDuplicateGnum    = "DUPLICATE_GNUM"
-	CodeTooManyLines     = "TOO_MANY_LINES"
+	CodeDecimalScale    = "DECIMAL_SCALE"
+	CodeDecimalRange    = "DECIMAL_RANGE"
+	CodeNegative        = "NEGATIVE"
+	CodeNotPositive     = "NOT_POSITIVE"
+	CodeTooLong         = "TOO_LONG"
+	CodeInvalidValue    = "INVALID_VALUE"
+	CodeInvalidTime     = "INVALID_TIME"
+	CodeInvalidDate     = "INVALID_DATE"
+	CodeInvalidCurrency = "INVALID_CURRENCY"
+	CodeInvalidIDNumber = "INVALID_ID_NUMBER"
+	CodeInvalidEntCode  = "INVALID_ENTERPRISE_CODE"
+	CodeInvalidHSCode   = "INVALID_HS_CODE"
+	CodeInvalidGnum     = "INVALID_GNUM"
+	CodeDuplicateGnum   = "DUPLICATE_GNUM"
+	CodeTooManyLines    = "TOO_MANY_LINES"
+	// CodeTooManyFields: a head, line or BaseTransfer with more than
+	// MaxFields fields; reading it stopped there.
+	CodeTooManyFields = "TOO_MANY_FIELDS"
+	// CodeControlCharacter: a text holds a control character (Unicode Cc:
+	// U+0000–U+001F, U+007F–U+009F), tab and newline included.
+	CodeControlCharacter = "CONTROL_CHARACTER"
 	CodeWrongType        = "WRONG_DOCUMENT_TYPE"
 	CodeNotAllowed       = "NOT_ALLOWED"
 	CodeDiscountTooLarge = "DISCOUNT_EXCEEDS_GOODS"
@@ -108,15 +114,26 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// ValidationError carries every field error of a refused document or message.
+// ValidationError carries the field errors of a refused document or message:
+// every one, or for a message the first MaxErrors and how many there are.
 // Messages never quote a personal ID number.
 type ValidationError struct {
 	Errors []FieldError
+	// Total counts every field error found, when Errors was cut short; 0
+	// means Errors holds them all.
+	Total int
 }
+
+// MaxErrors is how many field errors a message's ValidationError keeps; the
+// rest are counted in Total. It is apperr.MaxFields, what the API answers.
+const MaxErrors = apperr.MaxFields
+
+// Count is the number of field errors found, listed or not.
+func (e *ValidationError) Count() int { return max(e.Total, len(e.Errors)) }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d field error(s)", CodeValidationFailed, len(e.Errors))
+	fmt.Fprintf(&b, "%s: %d field error(s)", CodeValidationFailed, e.Count())
 	for i, fe := range e.Errors {
 		if i == 3 {
 			b.WriteString("; …")
@@ -135,7 +152,7 @@ func (e *ValidationError) Prefix(prefix string) *ValidationError {
 		fe.Field = prefix + fe.Field
 		out[i] = fe
 	}
-	return &ValidationError{Errors: out}
+	return &ValidationError{Errors: out, Total: e.Total}
 }
 
 // Errors returned by ChainState.Apply and PersonalID.Seal.

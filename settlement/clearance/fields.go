@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -34,22 +35,97 @@ type rawField struct {
 
 // rawObject is a head and its lines as read, in the order they came.
 type rawObject struct {
-	fields   []rawField
-	lines    []rawObject
-	hasLines bool
-	errs     []FieldError // found while reading: duplicate names, lines not an array, …
+	fields    []rawField
+	names     map[string]struct{} // the fields' names, once there are more than linearNames
+	members   int                 // members read, duplicates and lines included
+	truncated bool                // more than MaxFields members: the rest was not read
+	lines     []rawObject
+	hasLines  bool
+	errs      []FieldError // found while reading: duplicate names, lines not an array, …
+}
+
+// linearNames is up to how many fields a duplicate is looked for by
+// comparing names; beyond, by a set. Either way a field costs a bounded
+// amount of work, so that no object makes reading it quadratic.
+const linearNames = 48
+
+// admit counts a member about to be read and reports whether it may be:
+// once an object has MaxFields members, the next is refused with one
+// TOO_MANY_FIELDS and the caller skips the rest of the object.
+func (o *rawObject) admit(name string) bool {
+	if o.truncated {
+		return false
+	}
+	if o.members == MaxFields {
+		o.truncated = true
+		o.errs = append(o.errs, FieldError{name, CodeTooManyFields,
+			fmt.Sprintf("an object has at most %d fields; reading stopped here", MaxFields)})
+		return false
+	}
+	o.members++
+	return true
+}
+
+// anyTruncated reports whether o or one of its lines was not read whole.
+func (o *rawObject) anyTruncated() bool {
+	if o.truncated {
+		return true
+	}
+	for i := range o.lines {
+		if o.lines[i].truncated {
+			return true
+		}
+	}
+	return false
 }
 
 // add appends a field, or records a duplicate: two values for one name are
 // refused rather than letting the last one win.
 func (o *rawObject) add(name string, v rawValue) {
-	for _, f := range o.fields {
-		if f.name == name {
-			o.errs = append(o.errs, FieldError{name, CodeDuplicateField, "field is given more than once"})
-			return
-		}
+	if o.has(name) {
+		o.errs = append(o.errs, FieldError{name, CodeDuplicateField, "field is given more than once"})
+		return
 	}
 	o.fields = append(o.fields, rawField{name, v})
+	switch {
+	case o.names != nil:
+		o.names[name] = struct{}{}
+	case len(o.fields) > linearNames:
+		o.names = make(map[string]struct{}, 2*len(o.fields))
+		for _, f := range o.fields {
+			o.names[f.name] = struct{}{}
+		}
+	}
+}
+
+// refuseControl records CONTROL_CHARACTER for every field of o and of its
+// lines whose text holds a control character (Unicode Cc: U+0000–U+001F,
+// U+007F–U+009F, tab and newline included): no field of the standard is
+// multi-line, and a NUL cannot even be stored. Only what comes in is
+// checked, not what the store gives back.
+func (o *rawObject) refuseControl() {
+	for _, f := range o.fields {
+		if strings.ContainsFunc(f.value.text, unicode.IsControl) {
+			o.errs = append(o.errs, FieldError{f.name, CodeControlCharacter, "control characters (U+0000–U+001F, U+007F–U+009F) are not accepted, tab and newline included"})
+		}
+	}
+	for i := range o.lines {
+		o.lines[i].refuseControl()
+	}
+}
+
+// has reports whether a field of that name was added.
+func (o *rawObject) has(name string) bool {
+	if o.names != nil {
+		_, ok := o.names[name]
+		return ok
+	}
+	for _, f := range o.fields {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 var (

@@ -152,6 +152,8 @@ func (s *jsonScanner) object(top bool) (rawObject, error) {
 		s.pos++
 		c := s.next()
 		switch {
+		case !obj.admit(name):
+			_, err = s.value()
 		case top && name == "lines" && c != 'n':
 			if obj.hasLines {
 				obj.errs = append(obj.errs, FieldError{"lines", CodeDuplicateField, "field is given more than once"})
@@ -202,18 +204,29 @@ func (s *jsonScanner) lines(o *rawObject) error {
 	}
 	for i := 0; ; i++ {
 		var line rawObject
-		if s.next() == '{' {
+		switch {
+		case i == MaxLines:
+			// One error for the 100th line and whatever follows; the
+			// rest of the array is skipped, not read.
+			o.errs = append(o.errs, FieldError{"lines", CodeTooManyLines, fmt.Sprintf("at most %d lines; reading stopped at the %dth", MaxLines, MaxLines+1)})
+			fallthrough
+		case i > MaxLines:
+			if _, err := s.value(); err != nil {
+				return err
+			}
+		case s.next() == '{':
 			var err error
 			if line, err = s.object(false); err != nil {
 				return err
 			}
-		} else {
+			o.lines = append(o.lines, line)
+		default:
 			if _, err := s.value(); err != nil {
 				return err
 			}
 			o.errs = append(o.errs, FieldError{fmt.Sprintf("lines[%d]", i), CodeInvalidType, "a line is a JSON object"})
+			o.lines = append(o.lines, line)
 		}
-		o.lines = append(o.lines, line)
 		switch s.next() {
 		case ',':
 			s.pos++

@@ -10,9 +10,14 @@ const Namespace = "http://www.chinaport.gov.cn/ceb"
 
 // Limits of one message, from the customs standard: a message carries 1 to
 // MaxDocuments documents, and an order or inventory 1 to MaxLines lines.
+// MaxFields is ours: the standard's largest head has about 40 fields, and a
+// head, line or BaseTransfer with more than MaxFields is not read further.
+// The decoders stop reading at each limit, so that no body costs more than
+// a message at the limits does.
 const (
 	MaxDocuments = 100
 	MaxLines     = 99
+	MaxFields    = 100
 )
 
 // Kind is a document's role in a chain. Its values are the names used in

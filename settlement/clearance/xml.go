@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode"
 )
 
 // xmldsigNamespace is that of the ds:Signature a signed message ends with.
@@ -29,9 +30,11 @@ const xmldsigNamespace = "http://www.w3.org/2000/09/xmldsig#"
 // XML_ROOT (not a CEB message, or one of another kind than want),
 // XML_STRUCTURE (elements out of place, no head, no BaseTransfer, a missing
 // guid or version), NO_DOCUMENTS, TOO_MANY_DOCUMENTS (reading stops at the
-// 101st); or a *ValidationError listing every field error of every document,
-// as "documents[i].field" (0-based) and "baseTransfer.field". A message is
-// taken whole or not at all: on error the result is nil.
+// 101st); or a *ValidationError listing the field errors of every document,
+// as "documents[i].field" (0-based) and "baseTransfer.field": the first
+// MaxErrors, and how many there are. Like DecodeJSON it stops reading a
+// document's lines at the 100th and an element's fields at the 101st. A
+// message is taken whole or not at all: on error the result is nil.
 func DecodeXML(r io.Reader, want Kind) (*Message, error) {
 	x := xmlReader{dec: xml.NewDecoder(r)}
 	rm, err := x.readMessage(want)
@@ -39,28 +42,35 @@ func DecodeXML(r io.Reader, want Kind) (*Message, error) {
 		return nil, err
 	}
 	msg := rm.msg
-	var errs []FieldError
+	var errs ValidationError
 	for i, obj := range rm.docs {
 		doc, err := NewDocument(msg.Type)
 		if err != nil {
 			return nil, fmt.Errorf("decode XML: %w", err)
 		}
-		if fe := decodeDocument(doc, obj); len(fe) > 0 {
-			errs = append(errs, (&ValidationError{Errors: fe}).Prefix(fmt.Sprintf("documents[%d].", i)).Errors...)
-		}
+		errs.collect(fmt.Sprintf("documents[%d].", i), decodeDocument(doc, obj))
 		msg.Documents = append(msg.Documents, doc)
 	}
 	var readErrs []FieldError
+	rm.transfer.refuseControl()
 	fill(reflect.ValueOf(&msg.Transfer).Elem(), rm.transfer, "", &readErrs)
 	var v validator
 	msg.Transfer.validate(&v)
-	if fe := mergeErrors(readErrs, v.errs); len(fe) > 0 {
-		errs = append(errs, (&ValidationError{Errors: fe}).Prefix("baseTransfer.").Errors...)
-	}
-	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+	errs.collect("baseTransfer.", mergeErrors(readErrs, v.errs))
+	if errs.Total > 0 {
+		return nil, &errs
 	}
 	return msg, nil
+}
+
+// collect adds fe, each under prefix, keeping the first MaxErrors and
+// counting all in Total.
+func (e *ValidationError) collect(prefix string, fe []FieldError) {
+	e.Total += len(fe)
+	for _, f := range fe[:min(len(fe), MaxErrors-len(e.Errors))] {
+		f.Field = prefix + f.Field
+		e.Errors = append(e.Errors, f)
+	}
 }
 
 // xmlReader walks a message token by token, so that a message is refused
@@ -162,6 +172,9 @@ func (x *xmlReader) readRoot(root xml.StartElement, want Kind) (*Message, error)
 	if msg.GUID == "" || msg.Version == "" {
 		return nil, decodeErr(CodeXMLStructure, nil, "%s needs guid and version attributes", root.Name.Local)
 	}
+	if strings.ContainsFunc(msg.GUID+msg.Version, unicode.IsControl) {
+		return nil, decodeErr(CodeXMLStructure, nil, "%s: guid and version hold control characters", root.Name.Local)
+	}
 	return msg, nil
 }
 
@@ -170,7 +183,7 @@ func (x *xmlReader) readDocument(start xml.StartElement, mt MessageType) (rawObj
 	elem := messages[mt].elem
 	withLines := mt.Kind() == KindOrder || mt.Kind() == KindInventory
 	var doc rawObject
-	seenHead := false
+	seenHead, linesCut := false, false
 	for {
 		t, err := x.next()
 		if err != nil {
@@ -190,6 +203,16 @@ func (x *xmlReader) readDocument(start xml.StartElement, mt MessageType) (rawObj
 				return doc, err
 			}
 			doc.fields, doc.errs = head.fields, head.errs
+		case se.Name.Local == elem+"List" && seenHead && withLines && len(doc.lines) >= MaxLines:
+			// One error for the 100th line and whatever follows, which
+			// is skipped, not read.
+			if !linesCut {
+				linesCut = true
+				doc.errs = append(doc.errs, FieldError{"lines", CodeTooManyLines, fmt.Sprintf("at most %d lines; reading stopped at the %dth", MaxLines, MaxLines+1)})
+			}
+			if err := x.dec.Skip(); err != nil {
+				return doc, decodeErr(CodeXMLMalformed, err, "%v", err)
+			}
 		case se.Name.Local == elem+"List" && seenHead && withLines:
 			line, err := x.readFields(se)
 			if err != nil {
@@ -221,6 +244,12 @@ func (x *xmlReader) readFields(start xml.StartElement) (rawObject, error) {
 		}
 		if se.Name.Space != Namespace {
 			return obj, x.foreign(se)
+		}
+		if !obj.admit(se.Name.Local) {
+			if err := x.dec.Skip(); err != nil {
+				return obj, decodeErr(CodeXMLMalformed, err, "%v", err)
+			}
+			continue
 		}
 		text, err := x.readText(se)
 		if err != nil {
