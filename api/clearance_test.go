@@ -47,7 +47,10 @@ func (b *clearanceBundle) postFixtures() map[string][]storedDoc {
 
 // TestClearanceFixtures: the shared fixtures through the API and the worker:
 // order 1 verified with tax 26.39, order 2 mismatched on PAID_AMOUNT with
-// its inventory missing; each document's receipt readable by its submitter.
+// its inventory missing; each document's receipt readable by its submitter
+// while the chain's order or inventory names it. Order 2's waybill is not
+// named (orders name no carrier, its inventory is missing): its carrier
+// does not read it, its platform does.
 func TestClearanceFixtures(t *testing.T) {
 	t.Parallel()
 	b := clearanceSetup(t)
@@ -64,7 +67,12 @@ func TestClearanceFixtures(t *testing.T) {
 	}
 	for path, key := range map[string]string{"/v1/orders": b.platform, "/v1/payments": b.payer, "/v1/waybills": b.carrier, "/v1/inventories": b.platform} {
 		for _, d := range posted[path] {
-			r := b.send(req{method: "GET", path: "/v1/documents/" + d.ID, key: key})
+			reader := key
+			if d.Kind == "WAYBILL" && d.Chain.OrderNo == "QH20151111000002" {
+				wantProblem(t, b.send(req{method: "GET", path: "/v1/documents/" + d.ID, key: key}), http.StatusNotFound, "DOCUMENT_NOT_FOUND")
+				reader = b.platform
+			}
+			r := b.send(req{method: "GET", path: "/v1/documents/" + d.ID, key: reader})
 			var got storedDoc
 			r.into(t, &got)
 			want := 399
@@ -235,8 +243,9 @@ func TestBadDocumentsStoreNothing(t *testing.T) {
 }
 
 // TestClearanceRoles: DESIGN §2 — each document only from a party it names
-// in that role (or an admin); a chain readable by its parties, fx_bureau
-// and admin, anyone else 404; a document by its submitter's tenant.
+// in that role (or an admin); a chain and its documents readable by its
+// platform, the parties its order and inventory name (the seller too),
+// fx_bureau and admin, anyone else 404.
 func TestClearanceRoles(t *testing.T) {
 	t.Parallel()
 	b := clearanceSetup(t)
@@ -268,7 +277,6 @@ func TestClearanceRoles(t *testing.T) {
 		b.postJSON(d.path, d.key, d.body, http.StatusCreated).into(t, &got)
 		ids = append(ids, got.ID)
 	}
-	// The seller declares as ebcCode; it is a party too.
 	b.drain()
 	for _, key := range []string{b.platform, b.seller, b.payer, b.carrier, b.fx, b.admin} {
 		if v := b.chain(key, codePlatform, "ROLE1"); v.Verdict != "verified" {
@@ -279,7 +287,11 @@ func TestClearanceRoles(t *testing.T) {
 		wantProblem(t, b.send(req{method: "GET", path: "/v1/chains/" + codePlatform + "/ROLE1", key: key}), http.StatusNotFound, "CHAIN_NOT_FOUND")
 	}
 	wantProblem(t, b.send(req{method: "GET", path: "/v1/chains/" + codePlatform + "/NOPE", key: b.admin}), http.StatusNotFound, "CHAIN_NOT_FOUND")
-	wantProblem(t, b.send(req{method: "GET", path: "/v1/documents/" + ids[1], key: b.platform}), http.StatusNotFound, "DOCUMENT_NOT_FOUND")
+	// A document is read as its chain is: the platform reads the payment.
+	if r := b.send(req{method: "GET", path: "/v1/documents/" + ids[1], key: b.platform}); r.Status != http.StatusOK {
+		t.Fatalf("platform reads the chain's payment: %d %s", r.Status, r.Body)
+	}
+	wantProblem(t, b.send(req{method: "GET", path: "/v1/documents/" + ids[1], key: b.stranger}), http.StatusNotFound, "DOCUMENT_NOT_FOUND")
 	wantProblem(t, b.send(req{method: "GET", path: "/v1/documents/not-a-uuid", key: b.platform}), http.StatusNotFound, "DOCUMENT_NOT_FOUND")
 	for i, key := range []string{b.platform, b.payer, b.carrier, b.platform} {
 		if r := b.send(req{method: "GET", path: "/v1/documents/" + ids[i], key: key}); r.Status != http.StatusOK {
@@ -314,7 +326,7 @@ func TestAnnualLimitAndCancellation(t *testing.T) {
 	cancel := map[string]any{"guid": "YEAR1-CANCEL", "appType": 1, "appTime": day.AddDate(0, 0, 10).Format(time.RFC3339),
 		"orderNo": "YEAR1", "ebpCode": codePlatform, "ebcCode": codeSeller, "reason": "cancelled by the buyer"}
 	var got storedDoc
-	b.postJSON("/v1/cancellations", b.seller, cancel, http.StatusCreated).into(t, &got)
+	b.postJSON("/v1/cancellations", b.platform, cancel, http.StatusCreated).into(t, &got)
 	if got.Kind != "CANCELLATION" || got.Receipt.Status != 2 {
 		t.Fatalf("cancellation answered %+v", got)
 	}

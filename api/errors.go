@@ -83,6 +83,7 @@ var statusByCode = map[string]int{
 	"HOLD_NOT_DUE":             http.StatusConflict, // only the expiry task meets it
 	"DOCUMENT_CONFLICT":        http.StatusConflict,
 	"CHAIN_DIRECTION_CONFLICT": http.StatusConflict,
+	"CHAIN_PARTY_CONFLICT":     http.StatusConflict,
 	// 409, settlement: an account of a chart code exists with another currency or kind.
 	"SETTLEMENT_ACCOUNT_MISMATCH": http.StatusConflict,
 	// 409, settlement: only a held item is registered.

@@ -36,7 +36,7 @@ func BenchmarkBatchIngestAndMatch(b *testing.B) {
 				keys = append(keys, ChainKey{ebp, fmt.Sprintf("BENCH%08d", n)})
 			}
 			t0 := time.Now()
-			if _, err := s.svc.Submit(s.ctx, Submitter{By: "bench"}, docs); err != nil {
+			if _, err := s.svc.Submit(s.ctx, Submitter{By: "bench", Role: RoleAdmin}, docs); err != nil {
 				b.Error(err)
 				return
 			}

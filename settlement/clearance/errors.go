@@ -59,6 +59,8 @@ const (
 	CodeWrongType        = "WRONG_DOCUMENT_TYPE"
 	CodeNotAllowed       = "NOT_ALLOWED"
 	CodeDiscountTooLarge = "DISCOUNT_EXCEEDS_GOODS"
+	// CodeAppTimeFuture: appTime more than MaxAppTimeAhead ahead of now.
+	CodeAppTimeFuture = "APP_TIME_FUTURE"
 )
 
 // DecodeError reports a body that is not a readable document or message:
@@ -173,4 +175,11 @@ var (
 	// ErrChainDirection: an import document for an export chain or the reverse.
 	ErrChainDirection = apperr.New("CHAIN_DIRECTION_CONFLICT", "the chain's documents are of the other direction")
 	ErrBatchTooLarge  = apperr.New("BATCH_TOO_LARGE", "too many documents in one request")
+	// ErrNotDeclarant: the key is not the party the document names as its
+	// declarant, in that role (a payment whose payCode is another's).
+	ErrNotDeclarant = apperr.New("FORBIDDEN", "this API key may not declare this document")
+	// ErrChainPartyConflict: the chain's document of this kind is another
+	// party's to declare (docs/clearance.md, "Who may declare, supersede
+	// and read"). Nothing of the request is stored.
+	ErrChainPartyConflict = apperr.New("CHAIN_PARTY_CONFLICT", "another party declares this document of the chain")
 )

@@ -26,6 +26,7 @@ type docRow struct {
 	AppTime         time.Time
 	LogisticsCode   string
 	LogisticsNo     string
+	PayCode         string // a payment's institution, the one an order names; "" for the other kinds
 	Body            []byte
 	SID             StoredID
 	BodyHash        []byte
@@ -59,14 +60,25 @@ func keyArrays(keys []ChainKey) (tenants, orderNos []string) {
 // (the chain, whose direction is then left as it was) and the caller rolls
 // back.
 //
+// The same upsert decides the chain's parties (docs/clearance.md, "Who may
+// declare, supersede and read"): on the row as the last committed writer
+// left it, since ON CONFLICT DO UPDATE waits for that writer and then reads
+// the row's latest version. The new versions' namings (an order's payCode,
+// an inventory's logisticsCode: n.*_named) and claims (a payment's payCode,
+// a waybill's logisticsCode: n.*_claim) are folded into the row; a chain
+// whose claims disagree with its party is left as it was (the WHERE) and
+// reported in the third column, and the caller rolls back. A chain the
+// upsert creates has no row to disagree with, only its own versions
+// (inserted: xmax = 0 marks a row the upsert inserted).
+//
 // Bodies travel as one text (jsonList) and become jsonb one by one.
 const insertDocumentsSQL = `
 WITH u AS (
 	SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[],
 		$8::timestamptz[], $9::text[], $10::text[], string_to_array($11, chr(30)), $12::text[], $13::bool[], $14::bytea[],
-		$15::text[], $16::text[], $17::text[])
+		$15::text[], $16::text[], $17::text[], $18::text[])
 	AS u(id, tenant_id, order_no, kind, message, guid, app_type, app_time, logistics_code, logistics_no,
-		body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant, direction)
+		body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant, direction, pay_code)
 ), ins AS (
 	INSERT INTO clearance_documents (id, tenant_id, order_no, kind, message, guid, app_type, app_time,
 		logistics_code, logistics_no, body, id_hash, id_valid, body_hash, submitted_by, submitter_tenant)
@@ -76,21 +88,40 @@ WITH u AS (
 	ON CONFLICT (tenant_id, order_no, kind, guid, app_time, app_type) DO NOTHING
 	RETURNING id, tenant_id, order_no
 ), n AS (
-	SELECT ins.tenant_id, ins.order_no, count(*) AS n, max(NULLIF(u.direction, '')) AS direction
+	SELECT ins.tenant_id, ins.order_no, count(*) AS n, max(NULLIF(u.direction, '')) AS direction,
+		(array_agg(ROW(u.app_time, u.app_type, u.guid, u.pay_code)::clearance_naming
+			ORDER BY u.app_time DESC, u.app_type DESC, u.guid DESC) FILTER (WHERE u.kind = 'ORDER' AND u.pay_code <> ''))[1] AS payment_named,
+		min(u.pay_code) FILTER (WHERE u.kind = 'PAYMENT') AS payment_claim,
+		count(DISTINCT u.pay_code) FILTER (WHERE u.kind = 'PAYMENT') AS payment_claims,
+		(array_agg(ROW(u.app_time, u.app_type, u.guid, u.logistics_code)::clearance_naming
+			ORDER BY u.app_time DESC, u.app_type DESC, u.guid DESC) FILTER (WHERE u.kind = 'INVENTORY'))[1] AS waybill_named,
+		min(u.logistics_code) FILTER (WHERE u.kind = 'WAYBILL') AS waybill_claim,
+		count(DISTINCT u.logistics_code) FILTER (WHERE u.kind = 'WAYBILL') AS waybill_claims
 	FROM ins JOIN u ON u.id = ins.id
 	GROUP BY 1, 2
 ), bump AS (
-	INSERT INTO clearance_chains AS c (tenant_id, order_no, direction, dirty_version, dirty_since)
-	SELECT tenant_id, order_no, direction, n, now() FROM n ORDER BY tenant_id, order_no
+	INSERT INTO clearance_chains AS c (tenant_id, order_no, direction, dirty_version, dirty_since,
+		payment_named, payment_first, waybill_named, waybill_first)
+	SELECT tenant_id, order_no, direction, n, now(), payment_named, payment_claim, waybill_named, waybill_claim
+	FROM n ORDER BY tenant_id, order_no
 	ON CONFLICT (tenant_id, order_no) DO UPDATE SET dirty_version = c.dirty_version + excluded.dirty_version,
 		dirty_since = coalesce(c.dirty_since, now()), direction = coalesce(c.direction, excluded.direction),
+		payment_named = GREATEST(c.payment_named, excluded.payment_named), payment_first = coalesce(c.payment_first, excluded.payment_first),
+		waybill_named = GREATEST(c.waybill_named, excluded.waybill_named), waybill_first = coalesce(c.waybill_first, excluded.waybill_first),
 		updated_at = now()
-	RETURNING c.tenant_id, c.order_no, c.direction
+	WHERE clearance_party_holds(GREATEST(c.payment_named, excluded.payment_named), c.payment_first, excluded.payment_first)
+		AND clearance_party_holds(GREATEST(c.waybill_named, excluded.waybill_named), c.waybill_first, excluded.waybill_first)
+	RETURNING c.tenant_id, c.order_no, c.direction, c.xmax = 0 AS inserted
 )
-SELECT id, '' AS conflict FROM ins
+SELECT id, '' AS conflict, '' AS party_conflict FROM ins
 UNION ALL
-SELECT NULL, bump.tenant_id || '/' || bump.order_no || ' is ' || bump.direction || ', got ' || n.direction
-FROM bump JOIN n USING (tenant_id, order_no) WHERE bump.direction <> n.direction`
+SELECT NULL, bump.tenant_id || '/' || bump.order_no || ' is ' || bump.direction || ', got ' || n.direction, ''
+FROM bump JOIN n USING (tenant_id, order_no) WHERE bump.direction <> n.direction
+UNION ALL
+SELECT NULL, '', n.tenant_id || '/' || n.order_no
+FROM n LEFT JOIN bump USING (tenant_id, order_no)
+WHERE bump.tenant_id IS NULL OR n.payment_claims > 1 OR n.waybill_claims > 1 OR (bump.inserted AND NOT (
+	clearance_party_holds(n.payment_named, NULL, n.payment_claim) AND clearance_party_holds(n.waybill_named, NULL, n.waybill_claim)))`
 
 // jsonList passes JSON texts to PostgreSQL as one text, which the SQL splits
 // with string_to_array($n, chr(30)). A JSON text never holds a raw control
@@ -119,7 +150,8 @@ func jsonList(docs [][]byte) (string, error) {
 // insertDocuments writes rows and returns the chains that got a new
 // version. Replays take the stored version's id.
 //
-// Errors: ErrChainDirection (the transaction must not commit).
+// Errors: ErrChainDirection, ErrChainPartyConflict (the transaction must
+// not commit).
 func insertDocuments(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([]ChainKey, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -129,32 +161,39 @@ func insertDocuments(ctx context.Context, tx *sqlx.Tx, rows []*docRow) ([]ChainK
 	tenants, orderNos, kinds, msgs, guids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	appTypes, appTimes := make([]int64, n), make([]string, n)
 	lcs, lns, idHashes, bys, subTenants, dirs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	payCodes := make([]string, n)
 	bodies := make([][]byte, n)
 	idValid, bodyHashes := make([]bool, n), make([][]byte, n)
 	for i, r := range rows {
 		ids[i], tenants[i], orderNos[i], kinds[i], msgs[i], guids[i] = r.ID, r.Tenant, r.OrderNo, string(r.Kind), string(r.Message), r.GUID
 		appTypes[i], appTimes[i] = int64(r.AppType), r.AppTime.Format(time.RFC3339Nano)
 		lcs[i], lns[i], bodies[i], idHashes[i], idValid[i], bodyHashes[i] = r.LogisticsCode, r.LogisticsNo, r.Body, r.SID.Hash, r.SID.Valid, r.BodyHash
-		bys[i], subTenants[i], dirs[i] = r.By, r.SubmitterTenant, string(r.Direction)
+		bys[i], subTenants[i], dirs[i], payCodes[i] = r.By, r.SubmitterTenant, string(r.Direction), r.PayCode
 	}
 	bodyList, err := jsonList(bodies)
 	if err != nil {
 		return nil, err
 	}
 	var out []struct {
-		ID       uuid.NullUUID `db:"id"`
-		Conflict string        `db:"conflict"`
+		ID            uuid.NullUUID `db:"id"`
+		Conflict      string        `db:"conflict"`
+		PartyConflict string        `db:"party_conflict"`
 	}
 	err = tx.SelectContext(ctx, &out, insertDocumentsSQL, pq.Array(ids), pq.Array(tenants), pq.Array(orderNos),
 		pq.Array(kinds), pq.Array(msgs), pq.Array(guids), pq.Array(appTypes), pq.Array(appTimes), pq.Array(lcs), pq.Array(lns),
-		bodyList, pq.Array(idHashes), pq.Array(idValid), pq.ByteaArray(bodyHashes), pq.Array(bys), pq.Array(subTenants), pq.Array(dirs))
+		bodyList, pq.Array(idHashes), pq.Array(idValid), pq.ByteaArray(bodyHashes), pq.Array(bys), pq.Array(subTenants), pq.Array(dirs), pq.Array(payCodes))
 	if err != nil {
 		return nil, fmt.Errorf("insert %d documents: %w", n, err)
 	}
 	inserted := make([]uuid.UUID, 0, len(out))
 	for _, o := range out {
-		if o.Conflict != "" {
+		switch {
+		case o.Conflict != "":
 			return nil, ErrChainDirection.With("chain %s", o.Conflict)
+		case o.PartyConflict != "":
+			return nil, ErrChainPartyConflict.With("chain %s: its payments are declared by the institution its order names "+
+				"and its waybills by the carrier its inventory names or, before those name one, by the first to declare one; "+
+				"this request declares for another", o.PartyConflict)
 		}
 		inserted = append(inserted, o.ID.UUID)
 	}

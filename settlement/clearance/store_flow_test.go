@@ -21,11 +21,11 @@ func TestWaybillFindsItsChain(t *testing.T) {
 		if !st.Parked || st.Chain.EbpCode != "" {
 			t.Fatalf("lone waybill stored %+v, want parked", st)
 		}
-		if v, err := b.svc.Document(b.ctx, st.ID); err != nil || v.Chain != nil || v.Receipt.Status != ReceiptDeclared {
+		if v, err := b.svc.Document(b.ctx, operator, st.ID); err != nil || v.Chain != nil || v.Receipt.Status != ReceiptDeclared {
 			t.Fatalf("parked waybill view %+v %v", v, err)
 		}
 		b.submit(o)
-		v, err := b.svc.Document(b.ctx, st.ID)
+		v, err := b.svc.Document(b.ctx, operator, st.ID)
 		if err != nil || v.Chain == nil || *v.Chain != (ChainKey{ebp, "WB-BEFORE"}) {
 			t.Fatalf("after the order, waybill view %+v %v", v, err)
 		}
@@ -184,7 +184,7 @@ func TestReplaysAndConflicts(t *testing.T) {
 	}
 	o3, _, _, _ := chainDocs(t, "REPLAY1", 7001)
 	o3.BuyerName = "Someone Else"
-	if _, err := b.svc.Submit(b.ctx, Submitter{By: "test"}, []Document{p, o3}); !errors.Is(err, ErrDocumentConflict) {
+	if _, err := b.svc.Submit(b.ctx, Submitter{By: "test", Role: RoleAdmin}, []Document{p, o3}); !errors.Is(err, ErrDocumentConflict) {
 		t.Fatalf("conflicting version: %v", err)
 	}
 	if n := b.count("clearance_documents"); n != 1 {
@@ -200,7 +200,7 @@ func TestDirectionConflict(t *testing.T) {
 	b.submit(o)
 	receipt := exportChain(t).Payment
 	receipt.OrderNo, receipt.EbpCode = "DIR1", ebp
-	if _, err := b.svc.Submit(b.ctx, Submitter{By: "test"}, []Document{receipt}); !errors.Is(err, ErrChainDirection) {
+	if _, err := b.svc.Submit(b.ctx, Submitter{By: "test", Role: RoleAdmin}, []Document{receipt}); !errors.Is(err, ErrChainDirection) {
 		t.Fatalf("export receipt on an import chain: %v", err)
 	}
 	var dirty int
@@ -248,7 +248,7 @@ func TestDeleteTakesADocumentOut(t *testing.T) {
 	if status != "unverified" || reason != "INCOMPLETE" || quota != "released" {
 		t.Fatalf("trade %s %s, quota %s", status, reason, quota)
 	}
-	dv, err := b.svc.Document(b.ctx, st.ID)
+	dv, err := b.svc.Document(b.ctx, operator, st.ID)
 	if err != nil || !dv.InForce || dv.Receipt.Status != ReceiptAccepted {
 		t.Fatalf("deleted version's view %+v %v", dv, err)
 	}

@@ -45,7 +45,7 @@ func storeSetup(t testing.TB) *storeBundle {
 // submit stores documents as an admin, expecting success.
 func (b *storeBundle) submit(docs ...Document) []Stored {
 	b.t.Helper()
-	out, err := b.svc.Submit(b.ctx, Submitter{By: "test"}, docs)
+	out, err := b.svc.Submit(b.ctx, Submitter{By: "test", Role: RoleAdmin}, docs)
 	if err != nil {
 		b.t.Fatalf("submit: %v", err)
 	}
@@ -63,7 +63,7 @@ func (b *storeBundle) match(keys ...ChainKey) ChainView {
 
 func (b *storeBundle) chain(k ChainKey) ChainView {
 	b.t.Helper()
-	v, err := b.svc.Chain(b.ctx, k)
+	v, err := b.svc.Chain(b.ctx, operator, k)
 	if err != nil {
 		b.t.Fatalf("chain %v: %v", k, err)
 	}

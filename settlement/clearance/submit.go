@@ -12,12 +12,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Submitter is who stores documents: recorded on every version.
-type Submitter struct {
-	By     string // the API key id (or a worker's name)
-	Tenant string // the key's tenant; "" for an admin
-}
-
 // Stored is the outcome of one submitted document.
 type Stored struct {
 	ID       uuid.UUID
@@ -36,15 +30,23 @@ type Stored struct {
 // all or none, each as a new version of its chain, and schedules the chains
 // for matching. Personal IDs are sealed first (in place): the number is
 // never stored. A version stored before with the same content is a replay
-// (Replayed, nothing written); the submitter's authority over each document
-// is the caller's to check.
+// (Replayed, nothing written). Who may declare what (parties.go) is checked
+// first from the documents alone, then against the chains in the statement
+// that stores them.
 //
-// Errors: ErrBatchTooLarge (more than MaxBatch), ErrDocumentConflict (a
+// Errors: ErrBatchTooLarge (more than MaxBatch), ErrNotDeclarant (by is not
+// the party a document names as its declarant), ErrChainPartyConflict (the
+// chain's document of that kind is another party's), ErrDocumentConflict (a
 // version stored before with other content), ErrChainDirection (an import
 // document for an export chain, or the reverse).
 func (s *Service) Submit(ctx context.Context, by Submitter, docs []Document) ([]Stored, error) {
 	if len(docs) == 0 || len(docs) > MaxBatch {
 		return nil, ErrBatchTooLarge.With("submit 1 to %d documents at once, got %d", MaxBatch, len(docs))
+	}
+	for i, d := range docs {
+		if err := by.mayDeclare(i, d); err != nil {
+			return nil, err
+		}
 	}
 	rows := make([]*docRow, len(docs))
 	for i, d := range docs {
@@ -114,6 +116,10 @@ func (s *Service) newRow(d Document, by Submitter) (*docRow, error) {
 		r.LogisticsCode, r.LogisticsNo = d.LogisticsCode, d.LogisticsNo
 	case *Inventory:
 		r.LogisticsCode, r.LogisticsNo = d.LogisticsCode, d.LogisticsNo
+	case *Order:
+		r.PayCode = d.PayCode
+	case *Payment:
+		r.PayCode = d.PayCode
 	}
 	return r, nil
 }

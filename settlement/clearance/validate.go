@@ -31,9 +31,10 @@ var (
 
 // Validate returns every field error of d, in field order; nil means d may be
 // stored. It checks required fields, lengths, decimal(19,5) amounts and their
-// signs, appType, enterprise codes (10 characters, digits and capital
-// letters), currencies (import documents are in CNY), the shape of resident ID
-// numbers, HS codes and lines (1 to 99, gnum 1..99 unique).
+// signs, appType, appTime (at most MaxAppTimeAhead ahead of the clock),
+// enterprise codes (10 characters, digits and capital letters), currencies
+// (import documents are in CNY), the shape of resident ID numbers, HS codes
+// and lines (1 to 99, gnum 1..99 unique).
 //
 // A resident ID number (type "1") of the right shape, 17 digits and a digit
 // or X, passes here even when its GB 11643 check character is wrong: that
@@ -166,6 +167,10 @@ func (v *validator) head(h *Head, k Kind) {
 		v.add("appType", CodeInvalidValue, "1 new, 2 change or 3 delete")
 	}
 	v.instant("appTime", h.AppTime, true)
+	if limit := time.Now().Add(MaxAppTimeAhead); h.AppTime.After(limit) {
+		// A version dated ahead would stay in force against every later one.
+		v.add("appTime", CodeAppTimeFuture, "at most %s ahead of now (%s)", MaxAppTimeAhead, limit.UTC().Format(time.RFC3339))
+	}
 	v.text("appStatus", h.AppStatus, false, maxShort)
 	v.text("note", h.Note, false, maxNote)
 }

@@ -44,14 +44,17 @@ type ChainView struct {
 	// an incomplete verdict listing the missing documents.
 	Verdict   json.RawMessage
 	Documents []DocumentView // in force, in kind order, cancellation or return last
-	Parties   []string       // every enterprise code the documents in force name
 }
 
+// chainSQL reads a chain that its viewer may read.
+var chainSQL = `SELECT ` + chainColumns + ` FROM clearance_chains c WHERE c.tenant_id = $1 AND c.order_no = $2 AND ` + readableSQL("$3", "$4")
+
 // Chain returns a chain with its verdict in force and its documents in
-// force. Errors: ErrChainNotFound.
-func (s *Service) Chain(ctx context.Context, key ChainKey) (ChainView, error) {
+// force, if viewer may read it (parties.go). Errors: ErrChainNotFound, for
+// a chain the viewer may not read too: a chain's existence is not told.
+func (s *Service) Chain(ctx context.Context, viewer Viewer, key ChainKey) (ChainView, error) {
 	var row chainRow
-	err := s.db.GetContext(ctx, &row, `SELECT `+chainColumns+` FROM clearance_chains c WHERE c.tenant_id = $1 AND c.order_no = $2`, key.EbpCode, key.OrderNo)
+	err := s.db.GetContext(ctx, &row, chainSQL, key.EbpCode, key.OrderNo, viewer.seesEverything(), viewer.Tenant)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ChainView{}, ErrChainNotFound.With("no chain %s/%s", key.EbpCode, key.OrderNo)
 	}
@@ -73,15 +76,8 @@ func (s *Service) Chain(ctx context.Context, key ChainKey) (ChainView, error) {
 			return ChainView{}, err
 		}
 		v.Documents = append(v.Documents, dv)
-		doc, err := d.decode()
-		if err != nil {
-			return ChainView{}, err
-		}
-		v.Parties = append(v.Parties, Parties(doc)...)
 	}
 	slices.SortStableFunc(v.Documents, func(a, b DocumentView) int { return kindRank(a.Kind) - kindRank(b.Kind) })
-	slices.Sort(v.Parties)
-	v.Parties = slices.Compact(v.Parties)
 	return v, nil
 }
 
@@ -155,22 +151,26 @@ func viewOf(d *storedDoc, row *chainRow, verdict *Verdict, inForce bool) (Docume
 	return v, nil
 }
 
-// documentSQL reads one version; parkedDocumentSQL one parked waybill. They
-// look a document up by its id alone: the id is what its submitter holds.
-const (
-	documentSQL       = `SELECT ` + docColumns + ` FROM clearance_documents d WHERE d.id = $1`
+// documentSQL reads one version whose chain its viewer may read;
+// parkedDocumentSQL one parked waybill, for its carrier (the only party it
+// names while its chain is unknown).
+var (
+	documentSQL = `SELECT ` + docColumns + ` FROM clearance_documents d
+		JOIN clearance_chains c ON c.tenant_id = d.tenant_id AND c.order_no = d.order_no
+		WHERE d.id = $1 AND ` + readableSQL("$2", "$3")
 	parkedDocumentSQL = `SELECT id, '' AS tenant_id, order_no, 'WAYBILL' AS kind, message, guid, app_type, app_time,
 		body::text AS body, NULL AS id_hash, NULL AS id_valid, submitted_by, submitter_tenant, created_at
-		FROM clearance_parked_waybills WHERE id = $1`
+		FROM clearance_parked_waybills WHERE id = $1 AND ($2 OR ($3 <> '' AND tenant_id = $3))`
 )
 
-// Document returns one stored version with its receipt. Errors:
-// ErrDocumentNotFound.
-func (s *Service) Document(ctx context.Context, id uuid.UUID) (DocumentView, error) {
+// Document returns one stored version with its receipt, if viewer may read
+// it: a version as its chain, a parked waybill by its carrier. Errors:
+// ErrDocumentNotFound, for a document the viewer may not read too.
+func (s *Service) Document(ctx context.Context, viewer Viewer, id uuid.UUID) (DocumentView, error) {
 	var d storedDoc
-	err := s.db.GetContext(ctx, &d, documentSQL, id)
+	err := s.db.GetContext(ctx, &d, documentSQL, id, viewer.seesEverything(), viewer.Tenant)
 	if errors.Is(err, sql.ErrNoRows) {
-		if err := s.db.GetContext(ctx, &d, parkedDocumentSQL, id); err != nil {
+		if err := s.db.GetContext(ctx, &d, parkedDocumentSQL, id, viewer.seesEverything(), viewer.Tenant); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return DocumentView{}, ErrDocumentNotFound.With("no document %s", id)
 			}
@@ -183,7 +183,7 @@ func (s *Service) Document(ctx context.Context, id uuid.UUID) (DocumentView, err
 	if err != nil {
 		return DocumentView{}, fmt.Errorf("read document %s: %w", id, err)
 	}
-	cv, err := s.Chain(ctx, ChainKey{d.Tenant, d.OrderNo})
+	cv, err := s.Chain(ctx, viewer, ChainKey{d.Tenant, d.OrderNo})
 	if err != nil {
 		return DocumentView{}, err
 	}
@@ -193,22 +193,4 @@ func (s *Service) Document(ctx context.Context, id uuid.UUID) (DocumentView, err
 		}
 	}
 	return viewOf(&d, &chainRow{}, nil, false)
-}
-
-// Parties are the enterprise codes a document names: who may read its chain.
-func Parties(d Document) []string {
-	var codes []string
-	switch d := d.(type) {
-	case *Order:
-		codes = []string{d.EbpCode, d.EbcCode, d.PayCode}
-	case *Payment:
-		codes = []string{d.PayCode, d.EbpCode}
-	case *Waybill:
-		codes = []string{d.LogisticsCode, d.EbpCode}
-	case *Inventory:
-		codes = []string{d.EbpCode, d.EbcCode, d.LogisticsCode, d.AgentCode}
-	case *Cancellation:
-		codes = []string{d.EbpCode, d.EbcCode, d.LogisticsCode, d.AgentCode}
-	}
-	return slices.DeleteFunc(codes, func(c string) bool { return c == "" })
 }

@@ -28,6 +28,11 @@ import (
 //  4. else the waybill is parked under its carrier and attached when a
 //     document of its chain arrives (AttachWaybills, and the sweeper).
 //
+// A chain whose waybills another carrier declares (parties.go) is no
+// candidate in any rule: the waybill does not name the chain, so it is
+// parked rather than refused, and tells its carrier nothing of a chain
+// that is not its own.
+//
 // This is the one place where a query crosses tenants: the chain's tenant
 // is exactly what the waybill does not say.
 
@@ -36,10 +41,12 @@ const waybillRefsSQL = `
 SELECT kind AS src, tenant_id, order_no, logistics_code, logistics_no FROM clearance_documents
 	WHERE kind IN ('WAYBILL', 'INVENTORY') AND order_no = ANY($1)
 UNION
-SELECT 'CHAIN', tenant_id, order_no, '', '' FROM clearance_chains WHERE order_no = ANY($1)
+SELECT 'CHAIN', tenant_id, order_no, coalesce((waybill_named).party, waybill_first, ''), '' FROM clearance_chains WHERE order_no = ANY($1)
 UNION
 SELECT 'PARKED', '', order_no, tenant_id, logistics_no FROM clearance_parked_waybills WHERE order_no = ANY($1)`
 
+// waybillRef is one fact rules 1 to 3 use; for a CHAIN, LogisticsCode is
+// the carrier that declares its waybills, "" while none does.
 type waybillRef struct {
 	Src           string `db:"src"`
 	Tenant        string `db:"tenant_id"`
@@ -88,10 +95,16 @@ func resolveWaybills(ctx context.Context, q querier, rows []*docRow) error {
 
 // chainOfWaybill applies rules 1 to 3 to one waybill; "" means park it.
 func chainOfWaybill(refs []waybillRef, orderNo, lc, ln string) string {
+	othersChain := map[string]bool{}
+	for _, f := range refs {
+		if f.Src == "CHAIN" && f.OrderNo == orderNo && f.LogisticsCode != "" && f.LogisticsCode != lc {
+			othersChain[f.Tenant] = true
+		}
+	}
 	named := func(src string) map[string]bool {
 		out := map[string]bool{}
 		for _, f := range refs {
-			if f.Src == src && f.OrderNo == orderNo && f.LogisticsCode == lc && f.LogisticsNo == ln {
+			if f.Src == src && f.OrderNo == orderNo && f.LogisticsCode == lc && f.LogisticsNo == ln && !othersChain[f.Tenant] {
 				out[f.Tenant] = true
 			}
 		}
@@ -110,7 +123,9 @@ func chainOfWaybill(refs []waybillRef, orderNo, lc, ln string) string {
 		}
 		switch f.Src {
 		case "CHAIN":
-			chains[f.Tenant] = true
+			if !othersChain[f.Tenant] {
+				chains[f.Tenant] = true
+			}
 		case "WAYBILL", "PARKED":
 			if f.LogisticsCode != lc || f.LogisticsNo != ln {
 				return "" // another waybill for the same order: ambiguous
@@ -248,9 +263,10 @@ func (s *Service) AttachWaybills(ctx context.Context, orderNos []string) error {
 		_, err = tx.ExecContext(ctx, `DELETE FROM clearance_parked_waybills WHERE id = ANY($1)`, pq.Array(ids))
 		return err
 	})
-	if errors.Is(err, ErrChainDirection) {
+	if errors.Is(err, ErrChainDirection) || errors.Is(err, ErrChainPartyConflict) {
 		// Rolled back: a waybill of the other direction stays parked, and
-		// an operator sees it in the logs.
+		// an operator sees it in the logs; one whose chain another carrier
+		// took meanwhile is no candidate at the next try.
 		slog.WarnContext(ctx, "parked waybills not attached", "err", err)
 		return nil
 	}
