@@ -65,7 +65,7 @@ func (p Patience) For(gen int) time.Duration {
 // count of enqueues, as of the timestamptz parameter $now. It is For in
 // SQL, so that the database picks the due rows and LIMIT takes only those.
 func (p Patience) StaleSQL(since, gen string, now int) string {
-	return fmt.Sprintf("%s <= $%d - least(%d * power(2, least(greatest(%s - 1, 0), 30)), %d) * interval '1 microsecond'",
+	return fmt.Sprintf("%s <= $%d::timestamptz - least(%d * power(2, least(greatest(%s - 1, 0), 30)), %d) * interval '1 microsecond'",
 		since, now, p.First.Microseconds(), gen, p.Max.Microseconds())
 }
 
