@@ -70,13 +70,24 @@ type PeriodicTask struct {
 	Cronspec string
 	Task     *asynq.Task
 	Opts     []asynq.Option
+	// AtStart runs the task once, in process, when a worker starts: a
+	// sweeper, so that what a killed process or a flushed Redis lost is
+	// found at once, not a period later.
+	AtStart bool
 }
+
+// SweepEvery is how often the sweepers that find lost work run (and once
+// when a worker starts): each is one query over a small partial index, so
+// they are cheap, and a lost task is found within their patience plus this.
+const SweepEvery = "@every 5s"
 
 // PeriodicTasks are the ledger's recurring tasks. Unique keeps a slow run
 // from piling up copies of itself.
 func PeriodicTasks() []PeriodicTask {
 	return []PeriodicTask{
-		{"@every 2s", asynq.NewTask(TaskSeal, nil), []asynq.Option{asynq.Queue(QueueName), asynq.Unique(30 * time.Second), asynq.MaxRetry(3)}},
-		{"@every 30s", asynq.NewTask(TaskExpireDue, nil), []asynq.Option{asynq.Queue(QueueName), asynq.Unique(2 * time.Minute), asynq.MaxRetry(3)}},
+		{Cronspec: "@every 2s", Task: asynq.NewTask(TaskSeal, nil),
+			Opts: []asynq.Option{asynq.Queue(QueueName), asynq.Unique(30 * time.Second), asynq.MaxRetry(3)}},
+		{Cronspec: SweepEvery, Task: asynq.NewTask(TaskExpireDue, nil),
+			Opts: []asynq.Option{asynq.Queue(QueueName), asynq.Unique(2 * time.Minute), asynq.MaxRetry(3)}, AtStart: true},
 	}
 }

@@ -123,6 +123,6 @@ func PeriodicTasks() []ledger.PeriodicTask {
 	}
 	return []ledger.PeriodicTask{
 		{Cronspec: "@every 1h", Task: asynq.NewTask(TaskMonthly, nil), Opts: opts(sweepTimeout)},
-		{Cronspec: "@every 30s", Task: asynq.NewTask(TaskSweep, nil), Opts: opts(sweepTimeout)},
+		{Cronspec: "@every 30s", Task: asynq.NewTask(TaskSweep, nil), Opts: opts(sweepTimeout), AtStart: true},
 	}
 }

@@ -4,19 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"github.com/xbsettle/xbsettle/internal/outbox"
 )
-
-// defaultStaleOutbox is how long a task may take before it is presumed
-// lost. internal/outbox bounds the rest: outbox.SweepLimit instructions
-// enqueued again per sweep, outbox.MaxEnqueues enqueues of one instruction
-// before the sweeper stops and logs it.
-const defaultStaleOutbox = 2 * time.Minute
 
 // outboxRow is an instruction whose work may not be done.
 type outboxRow struct {
@@ -72,7 +65,9 @@ func (s *Service) recordEnqueues(ctx context.Context, rows []outboxRow) error {
 
 // SweepOutbox enqueues again the instructions not done whose last enqueue
 // (or creation, if never enqueued) is older than the service's patience
-// (WithStaleOutbox): their task was lost with Redis, or keeps failing. It
+// (outbox.DefaultPatience, or WithStaleOutbox): their task was lost with
+// Redis or a killed worker, or keeps failing. outbox.SweepLimit bounds
+// the instructions of one sweep. It
 // returns how many it enqueued. An instruction enqueued outbox.MaxEnqueues
 // times is left alone and logged: something a retry does not fix is wrong
 // with it.
@@ -81,8 +76,8 @@ func (s *Service) SweepOutbox(ctx context.Context) (int, error) {
 	// Across tenants on purpose: one sweeper serves them all, through the
 	// partial index of unfinished rows.
 	if err := s.db.SelectContext(ctx, &rows, `SELECT tenant_id, instruction_id, enqueues FROM settlement_outbox
-		WHERE done_at IS NULL AND coalesce(enqueued_at, created_at) <= $1
-		ORDER BY coalesce(enqueued_at, created_at) LIMIT $2`, s.clock().Add(-s.stale), outbox.SweepLimit); err != nil {
+		WHERE done_at IS NULL AND `+s.patience.StaleSQL("coalesce(enqueued_at, created_at)", "enqueues", 1)+`
+		ORDER BY coalesce(enqueued_at, created_at) LIMIT $2`, s.clock(), outbox.SweepLimit); err != nil {
 		return 0, fmt.Errorf("sweep settlement outbox: %w", err)
 	}
 	t := s.instructionOutbox()

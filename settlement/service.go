@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/xbsettle/xbsettle/internal/outbox"
 	"github.com/xbsettle/xbsettle/ledger"
 )
 
@@ -34,7 +35,7 @@ type Service struct {
 	policy   CategoryPolicy
 	enqueuer Enqueuer
 	cutoff   Cutoff
-	stale    time.Duration
+	patience outbox.Patience
 	now      func() time.Time
 	hooks    hooks
 }
@@ -63,8 +64,11 @@ func WithEnqueuer(e Enqueuer) Option { return func(s *Service) { s.enqueuer = e 
 func WithCutoff(c Cutoff) Option { return func(s *Service) { s.cutoff = c } }
 
 // WithStaleOutbox sets how long an instruction may stay unfinished after
-// its last enqueue before the sweeper enqueues it again (default 2 min).
-func WithStaleOutbox(d time.Duration) Option { return func(s *Service) { s.stale = d } }
+// its last enqueue before the sweeper enqueues it again, whatever its count
+// of enqueues (default outbox.DefaultPatience: 10 s, doubling per enqueue).
+func WithStaleOutbox(d time.Duration) Option {
+	return func(s *Service) { s.patience = outbox.Patience{First: d, Max: d} }
+}
 
 // WithNow replaces time.Now, for tests.
 func WithNow(now func() time.Time) Option { return func(s *Service) { s.now = now } }
@@ -76,7 +80,7 @@ func WithNow(now func() time.Time) Option { return func(s *Service) { s.now = no
 //	ins, replayed, err := svc.Submit(ctx, actor, settlement.NewInstruction{IdempotencyKey: key, Items: items})
 func NewService(db *sqlx.DB, led *ledger.Service, fx *FX, opts ...Option) *Service {
 	s := &Service{db: db, ledger: led, fx: fx, accounts: NewAccounts(led), chains: NewTradeChains(db), policy: AllA{},
-		cutoff: DefaultCutoff, stale: defaultStaleOutbox, now: time.Now}
+		cutoff: DefaultCutoff, patience: outbox.DefaultPatience, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

@@ -93,7 +93,7 @@ func PeriodicTasks() []ledger.PeriodicTask {
 		return []asynq.Option{asynq.Queue(QueueName), asynq.Unique(periodicUnique), asynq.MaxRetry(periodicRetries), asynq.Timeout(timeout)}
 	}
 	return []ledger.PeriodicTask{
-		{Cronspec: "@every 30s", Task: asynq.NewTask(TaskSweepOutbox, nil), Opts: opts(sweepTimeout)},
+		{Cronspec: ledger.SweepEvery, Task: asynq.NewTask(TaskSweepOutbox, nil), Opts: opts(sweepTimeout), AtStart: true},
 		{Cronspec: "@every 1m", Task: asynq.NewTask(TaskCutoff, nil), Opts: opts(cutoffTimeout)},
 	}
 }

@@ -58,9 +58,14 @@ func work(ctx context.Context, cfg config.Config, args []string) error {
 // worker is a running Asynq server and, optionally, the scheduler that
 // enqueues the periodic tasks.
 type worker struct {
-	srv   *asynq.Server
-	sched *asynq.Scheduler
+	srv         *asynq.Server
+	sched       *asynq.Scheduler
+	stopSweeps  context.CancelFunc
+	sweepsEnded chan struct{}
 }
+
+// startSweepTimeout bounds each sweep a starting worker runs.
+const startSweepTimeout = time.Minute
 
 // services are the domain services whose tasks the worker runs.
 type services struct {
@@ -92,12 +97,14 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	periodic := slices.Concat(ledger.PeriodicTasks(), clearance.PeriodicTasks(), settlement.PeriodicTasks(), risk.PeriodicTasks())
 	w := &worker{srv: srv}
+	w.sweepAtStart(mux, periodic)
 	if !withScheduler {
 		return w, nil
 	}
 	w.sched = asynq.NewScheduler(redisOpt(cfg), &asynq.SchedulerOpts{Location: time.UTC, Logger: log})
-	for _, p := range slices.Concat(ledger.PeriodicTasks(), clearance.PeriodicTasks(), settlement.PeriodicTasks(), risk.PeriodicTasks()) {
+	for _, p := range periodic {
 		if _, err := w.sched.Register(p.Cronspec, p.Task, p.Opts...); err != nil {
 			w.stop()
 			return nil, fmt.Errorf("schedule %s: %w", p.Task.Type(), err)
@@ -112,8 +119,35 @@ func startWorker(cfg config.Config, svc services, withScheduler bool) (*worker, 
 	return w, nil
 }
 
-// stop stops enqueuing periodic tasks, then lets the running ones finish.
+// sweepAtStart runs the sweepers (the periodic tasks marked AtStart) once,
+// one after the other, in the background, through the same handlers the
+// queue calls: a worker that starts after a crash or a Redis flush finds
+// the lost work at once instead of at the scheduler's first period. Every
+// worker process does, scheduler or not; the sweeps are idempotent, so
+// several workers starting together only repeat a query.
+func (w *worker) sweepAtStart(h asynq.Handler, periodic []ledger.PeriodicTask) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stopSweeps, w.sweepsEnded = cancel, make(chan struct{})
+	go func() {
+		defer close(w.sweepsEnded)
+		for _, p := range periodic {
+			if !p.AtStart {
+				continue
+			}
+			tctx, done := context.WithTimeout(ctx, startSweepTimeout)
+			if err := h.ProcessTask(tctx, p.Task); err != nil && ctx.Err() == nil {
+				slog.Warn("sweep at start failed; the scheduler runs it again", "type", p.Task.Type(), "err", err)
+			}
+			done()
+		}
+	}()
+}
+
+// stop stops the sweeps at start and the periodic tasks, then lets the
+// running tasks finish.
 func (w *worker) stop() {
+	w.stopSweeps()
+	<-w.sweepsEnded
 	if w.sched != nil {
 		w.sched.Shutdown()
 	}

@@ -177,7 +177,7 @@ func (r *run) revokeKeys() {
 
 // workTimeout bounds every wait for the workers: to match the chains, to
 // settle an instruction, to classify, to score. The clearance sweeper
-// attaches any waybill left behind within 30 s.
+// attaches any waybill left behind within 15 s.
 const workTimeout = 3 * time.Minute
 
 // await calls check every interval until it reports done or fails, for at

@@ -197,6 +197,24 @@ func (p *Parcel) documents() []document {
 	return out
 }
 
+// Document is one of a parcel's documents as its declarant posts it in
+// POST /v1/documents/batch, for drivers other than Run (the fault test).
+type Document struct {
+	By   *Party // the declarant, whose key posts it
+	Body json.RawMessage
+}
+
+// Documents are the parcel's documents, in the order their declarants
+// send them (the order, the payment, the inventory, the waybill).
+func (p *Parcel) Documents() []Document {
+	docs := p.documents()
+	out := make([]Document, len(docs))
+	for i, d := range docs {
+		out[i] = Document{By: d.by, Body: d.body}
+	}
+	return out
+}
+
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {

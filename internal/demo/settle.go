@@ -146,7 +146,7 @@ func (r *run) instruct(ctx context.Context, inst *Party, n int, ps []*Parcel) (s
 		it := itemBody{EbpCode: p.Platform.Code, OrderNo: p.OrderNo, PayTransactionID: p.PayRef, Enterprise: p.Seller.Code,
 			Currency: string(p.Currency), Amount: p.amount(p.Paid), PayoutCurrency: string(p.PayoutCurrency),
 			Fee: fees[inst.Code][p.PayoutCurrency]}
-		if pair, side, ok := conversion(p); ok {
+		if pair, side, ok := p.Conversion(); ok {
 			q := pair + "/" + string(side)
 			if quotes[q] == "" {
 				var out struct {
@@ -171,10 +171,10 @@ func (r *run) instruct(ctx context.Context, inst *Party, n int, ps []*Parcel) (s
 	return out.ID, nil
 }
 
-// conversion is the quote a parcel's settlement needs: an import paid out
+// Conversion is the quote a parcel's settlement needs: an import paid out
 // in foreign currency buys it (购汇), an export received in foreign
 // currency sells it (结汇); cross-border RMB needs none.
-func conversion(p *Parcel) (pair string, side settlement.Side, ok bool) {
+func (p *Parcel) Conversion() (pair string, side settlement.Side, ok bool) {
 	switch {
 	case p.Currency == "CNY" && p.PayoutCurrency == "CNY":
 		return "", "", false

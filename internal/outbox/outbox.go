@@ -13,7 +13,11 @@
 //	n := t.Enqueue(ctx, t.Due(ctx, staleRows))
 package outbox
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // Bounds of every outbox.
 const (
@@ -25,6 +29,45 @@ const (
 	// sweeper leaves the row alone and says so.
 	MaxEnqueues = 50
 )
+
+// Patience is how long a sweep waits for a row's task before it presumes
+// the task lost and enqueues the next generation: First after the row's
+// creation or first enqueue, doubled with every further enqueue, at most
+// Max. A short First finds what Redis or a killed process lost within
+// seconds; the doubling keeps a row whose task keeps failing (the database
+// away for an hour, say) from burning its MaxEnqueues in minutes. Taking
+// over a task that is only slow is harmless: the domain's handlers are
+// idempotent and safe to run concurrently with themselves.
+type Patience struct {
+	First, Max time.Duration
+}
+
+// DefaultPatience is every outbox's unless a test says otherwise: 10 s,
+// 20 s, 40 s … then every 10 min, so MaxEnqueues is reached after about
+// seven hours of failing tasks.
+var DefaultPatience = Patience{First: 10 * time.Second, Max: 10 * time.Minute}
+
+// For is the patience with a row enqueued gen times.
+func (p Patience) For(gen int) time.Duration {
+	d := p.First
+	for range min(max(gen-1, 0), 30) {
+		if d >= p.Max {
+			break
+		}
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
+// StaleSQL is the condition, for a sweep's WHERE, that a row's task is
+// presumed lost: the SQL expression since (its last enqueue, or its
+// creation) is older than p.For(gen), gen being the SQL expression of its
+// count of enqueues, as of the timestamptz parameter $now. It is For in
+// SQL, so that the database picks the due rows and LIMIT takes only those.
+func (p Patience) StaleSQL(since, gen string, now int) string {
+	return fmt.Sprintf("%s <= $%d::timestamptz - least(%d * power(2, least(greatest(%s - 1, 0), 30)), %d) * interval '1 microsecond'",
+		since, now, p.First.Microseconds(), gen, p.Max.Microseconds())
+}
 
 // Row is one row of an outbox table.
 type Row interface {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -190,5 +191,46 @@ func TestDueGivesUpAtMaxEnqueues(t *testing.T) {
 	if got := b.rows(); !slices.Equal(got, []job{{1, 1}, {2, outbox.MaxEnqueues}, {3, outbox.MaxEnqueues},
 		{4, outbox.MaxEnqueues + 1}, {5, 8}}) {
 		t.Fatalf("stored %v", got)
+	}
+}
+
+// TestPatienceDoublesPerEnqueue: the first patience for a row never or
+// once enqueued, doubled with every further enqueue up to Max; and the
+// sweep's SQL condition picks exactly the rows For says are due.
+func TestPatienceDoublesPerEnqueue(t *testing.T) {
+	t.Parallel()
+	p := outbox.Patience{First: 10 * time.Second, Max: 100 * time.Second}
+	for gen, want := range []time.Duration{10, 10, 20, 40, 80, 100, 100} {
+		if got := p.For(gen); got != want*time.Second {
+			t.Errorf("For(%d) = %s, want %s", gen, got, want*time.Second)
+		}
+	}
+	if got := p.For(1000); got != p.Max {
+		t.Errorf("For(1000) = %s, want Max", got)
+	}
+	b := setup(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := b.db.Exec(`ALTER TABLE test_jobs ADD COLUMN enqueued_at timestamptz NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	id := int64(0)
+	for gen := range 8 {
+		for _, ago := range []time.Duration{p.For(gen) - time.Millisecond, p.For(gen), p.For(gen) + time.Second} {
+			id++
+			if _, err := b.db.Exec(`INSERT INTO test_jobs (id, enqueues, enqueued_at) VALUES ($1, $2, $3)`, id, gen, now.Add(-ago)); err != nil {
+				t.Fatal(err)
+			}
+			if ago >= p.For(gen) {
+				want = append(want, id)
+			}
+		}
+	}
+	var got []int64
+	if err := b.db.Select(&got, `SELECT id FROM test_jobs WHERE `+p.StaleSQL("enqueued_at", "enqueues", 1)+` ORDER BY id`, now); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("due %v, want %v", got, want)
 	}
 }

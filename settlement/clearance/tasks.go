@@ -25,9 +25,12 @@ const (
 // QueueName is the Asynq queue the clearance's tasks run on.
 const QueueName = "clearance"
 
-// Sweeper settings: a chain dirty for longer than SweepAge has lost its task.
+// Sweeper settings: a chain dirty for longer than SweepAge has lost its
+// task. Matching a chain whose task is only slow is harmless: a chain
+// evaluated meanwhile is clean and skipped, and the compare-and-clear keeps
+// a stale evaluation from being written.
 const (
-	SweepAge   = 30 * time.Second
+	SweepAge   = 10 * time.Second
 	sweepLimit = 5000
 )
 
@@ -129,7 +132,7 @@ func RegisterTasks(mux *asynq.ServeMux, svc *Service) {
 // PeriodicTasks are the clearance's recurring tasks.
 func PeriodicTasks() []ledger.PeriodicTask {
 	return []ledger.PeriodicTask{
-		{Cronspec: "@every 30s", Task: asynq.NewTask(TaskSweep, nil),
-			Opts: []asynq.Option{asynq.Queue(QueueName), asynq.Unique(2 * time.Minute), asynq.MaxRetry(3)}},
+		{Cronspec: ledger.SweepEvery, Task: asynq.NewTask(TaskSweep, nil),
+			Opts: []asynq.Option{asynq.Queue(QueueName), asynq.Unique(2 * time.Minute), asynq.MaxRetry(3)}, AtStart: true},
 	}
 }
