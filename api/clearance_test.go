@@ -46,7 +46,9 @@ func (b *clearanceBundle) postFixtures() map[string][]storedDoc {
 }
 
 // TestClearanceFixtures: the shared fixtures through the API and the worker:
-// order 1 verified with tax 26.39, order 2 mismatched on PAID_AMOUNT with
+// order 1 verified with tax 28.21 (310 × 13% × 70%: the discount is a
+// non-cash payment inside goodsValue and does not lower the taxable price;
+// the declared 26.39 is a TAX_TOTAL warning), order 2 mismatched on PAID_AMOUNT with
 // its inventory missing; each document's receipt readable by its submitter
 // while the chain's order or inventory names it. Order 2's waybill is not
 // named (orders name no carrier, its inventory is missing): its carrier
@@ -58,7 +60,7 @@ func TestClearanceFixtures(t *testing.T) {
 	b.drain()
 
 	c1 := b.chain(b.platform, codePlatform, "QH20151111000001")
-	if c1.Verdict != "verified" || c1.Tax == nil || c1.Tax.Total != "26.39" || c1.Tax.TaxablePrice != "290.00" || len(c1.Documents) != 4 {
+	if c1.Verdict != "verified" || c1.Tax == nil || c1.Tax.Total != "28.21" || c1.Tax.TaxablePrice != "310.00" || len(c1.Documents) != 4 {
 		t.Fatalf("order 1: %+v", c1)
 	}
 	c2 := b.chain(b.payer, codePlatform, "QH20151111000002")

@@ -19,9 +19,9 @@ const (
 
 const cebNS = "http://www.chinaport.gov.cn/ceb"
 
-// hostile is one request a party that is not the chain's tries, and how it
+// hostileChainRequest is one request a party that is not the chain's tries, and how it
 // must be refused.
-type hostile struct {
+type hostileChainRequest struct {
 	name        string
 	method      string
 	path, key   string
@@ -119,7 +119,7 @@ func TestHostileChainRequests(t *testing.T) {
 	xml := func(mt, elem string, docs ...map[string]any) string { return cebXML(mt, elem, cebNS, docs) }
 	const conflict, forbidden = "CHAIN_PARTY_CONFLICT", "FORBIDDEN"
 
-	rows := []hostile{
+	rows := []hostileChainRequest{
 		// The seller, named as ebcCode, declares none of the platform's documents.
 		{name: "seller rewrites the order", path: "/v1/orders", key: b.seller, body: order, status: 409, code: conflict},
 		{name: "seller rewrites the inventory", path: "/v1/inventories", key: b.seller, body: inventory, status: 409, code: conflict},

@@ -57,12 +57,12 @@ func clearanceChains(ctx context.Context, h *harness) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	rates, err := clearance.LoadRates(ctx, h.db)
+	tariff, err := clearance.ShippedTariff()
 	if err != nil {
 		return Result{}, err
 	}
 	t0 := time.Now()
-	jobs, samples := clearanceJobs(n, rates, keys)
+	jobs, samples := clearanceJobs(n, tariff, keys)
 	fmt.Fprintf(h.log, "  generated %d documents in %d batches (%.1f s)\n", 4*n, len(jobs), time.Since(t0).Seconds())
 	stop, err := h.startWorker()
 	if err != nil {
@@ -163,7 +163,7 @@ type sampleChain struct {
 // one batch of orders and one of inventories from its platform, one of
 // payments from its payment institution and one of waybills from its
 // carrier. The batches of every four neighbouring blocks are shuffled.
-func clearanceJobs(n int, rates clearance.RateTable, keys partyKeys) ([]batchJob, []sampleChain) {
+func clearanceJobs(n int, tariff *clearance.Tariff, keys partyKeys) ([]batchJob, []sampleChain) {
 	blocks := (n + benchBatch - 1) / benchBatch
 	jobs := make([]batchJob, 4*blocks)
 	parallel(runtime.GOMAXPROCS(0), blocks, func(b int) {
@@ -174,7 +174,7 @@ func clearanceJobs(n int, rates clearance.RateTable, keys partyKeys) ([]batchJob
 		}
 		var c chainDocs
 		for i := b * benchBatch; i < min(n, (b+1)*benchBatch); i++ {
-			c = genChain(i, n, rates)
+			c = genChain(i, n, tariff)
 			for k, doc := range [][]byte{c.order, c.payment, c.waybill, c.inventory} {
 				if i > b*benchBatch {
 					bodies[k].WriteByte(',')
@@ -195,7 +195,7 @@ func clearanceJobs(n int, rates clearance.RateTable, keys partyKeys) ([]batchJob
 	}
 	var samples []sampleChain
 	for i := 0; i < n; i += max(1, n/200) {
-		c := genChain(i, n, rates)
+		c := genChain(i, n, tariff)
 		samples = append(samples, sampleChain{c.platform, c.orderNo, c.tax})
 	}
 	return jobs, samples

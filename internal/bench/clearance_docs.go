@@ -32,8 +32,8 @@ var (
 	benchCarriers = []string{"4403980001", "3101980002", "4401980003"}
 )
 
-// product is one catalogue item; gcode's heading picks the tax rates
-// (cosmetics, perfume and wine carry consumption tax, books 9% VAT).
+// product is one catalogue item; gcode picks the tariff line (cosmetics and
+// perfume carry consumption tax, books 9% VAT).
 type product struct {
 	itemNo, name, gmodel, unit, gcode, country string
 	cents                                      int64 // list price, in fen
@@ -71,7 +71,7 @@ type chainDocs struct {
 // genChain builds chain i of n. Buyers place up to six orders each, two of
 // them in a row, so that one match task sees chains of one buyer and the
 // annual quota is shared; every order stays far below the limits.
-func genChain(i, n int, rates clearance.RateTable) chainDocs {
+func genChain(i, n int, tariff *clearance.Tariff) chainDocs {
 	r := rand.New(rand.NewPCG(uint64(i), 0x5eed))
 	block := i / benchBatch
 	platform := benchPlatforms[block%len(benchPlatforms)]
@@ -109,13 +109,13 @@ func genChain(i, n int, rates clearance.RateTable) chainDocs {
 	}
 
 	// The tax is what the matcher will compute: the order states it.
-	o := &clearance.Order{GoodsValue: fen(goods), Discount: fen(discount)}
-	inv := &clearance.Inventory{Freight: fen(freight)}
+	o := &clearance.Order{}
+	inv := &clearance.Inventory{DeclTime: at.Format("20060102"), Freight: fen(freight)}
 	for j, l := range lines {
-		o.Lines = append(o.Lines, clearance.OrderLine{Gnum: j + 1, TotalPrice: fen(l.qty * l.price)})
-		inv.Lines = append(inv.Lines, clearance.InventoryLine{Gnum: j + 1, Gcode: l.p.gcode})
+		o.Lines = append(o.Lines, clearance.OrderLine{Gnum: j + 1, Qty: decimal.NewFromInt(l.qty)})
+		inv.Lines = append(inv.Lines, clearance.InventoryLine{Gnum: j + 1, Gcode: l.p.gcode, TotalPrice: fen(l.qty * l.price)})
 	}
-	tax := clearance.ComputeTax(o, inv, rates).Total
+	tax := clearance.TaxOf(o, inv, tariff).Total
 	paid := fen(goods + freight - discount).Add(tax)
 
 	ts := func(d time.Duration) string { return at.Add(d).Format("20060102150405") }

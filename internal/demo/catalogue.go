@@ -1,10 +1,6 @@
 package demo
 
-import (
-	"github.com/shopspring/decimal"
-
-	"github.com/xbsettle/xbsettle/settlement/clearance"
-)
+import "github.com/shopspring/decimal"
 
 // product is a line a seller sells: what the order and the inventory say
 // about it. Import prices are CNY (what the Chinese buyer sees); export
@@ -14,7 +10,7 @@ type product struct {
 	sku    string
 	name   string // itemName on the order, gname on the inventory
 	model  string // gmodel
-	hs     string // 10-digit HS code (gcode); its heading picks the tax rates
+	hs     string // 10-digit HS code (gcode); it picks the tariff line
 	unit   string // customs unit code: 122 can, 142 bottle, 140 box, 007 piece, 006 set, 131 volume
 	price  string
 	weight string // kg, gross, per unit
@@ -22,19 +18,6 @@ type product struct {
 
 func (p product) priceDec() decimal.Decimal  { return decimal.RequireFromString(p.price) }
 func (p product) weightDec() decimal.Decimal { return decimal.RequireFromString(p.weight) }
-
-// taxRates are the import tax rates of the headings the catalogue uses, as
-// the operator publishes them (hs_tax_rates, migrations/00002): a platform
-// computes the tax it declares in taxTotal from the same table customs
-// applies, so the chain carries no TAX_TOTAL warning. Headings not listed
-// take clearance.DefaultRates.
-var taxRates = clearance.RateMap{
-	"3303": {VAT: decimal.RequireFromString("0.13"), Consumption: decimal.RequireFromString("0.15")},
-	"3304": {VAT: decimal.RequireFromString("0.13"), Consumption: decimal.RequireFromString("0.15")},
-	"2204": {VAT: decimal.RequireFromString("0.13"), Consumption: decimal.RequireFromString("0.10")},
-	"9101": {VAT: decimal.RequireFromString("0.13"), Consumption: decimal.RequireFromString("0.20")},
-	"4901": {VAT: decimal.RequireFromString("0.09"), Consumption: decimal.Zero},
-}
 
 // Import catalogues, by seller: what Chinese buyers order from abroad.
 var (

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"time"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/xbsettle/xbsettle/ledger"
@@ -16,10 +18,18 @@ var (
 	lineCountWeights    = []int{60, 30, 10}              // 1 to 3 lines
 )
 
-var (
-	singleCap  = clearance.SingleLimit
-	annualBase = decimal.NewFromInt(4800) // an annual-limit group's order: 5 × P ≤ 26,000 < 6 × P
-)
+// annualBase is an annual-limit group's order: 5 × P ≤ 26,000 < 6 × P.
+var annualBase = decimal.NewFromInt(4800)
+
+// shippedTariff is the tariff the service starts with: the platforms
+// declare the tax it gives.
+var shippedTariff = func() *clearance.Tariff {
+	t, err := clearance.ShippedTariff()
+	if err != nil {
+		panic(err)
+	}
+	return t
+}()
 
 // importParcel draws a Chinese buyer's order from an overseas seller,
 // paid in CNY, with the defect planted.
@@ -52,7 +62,7 @@ func (g *generator) importParcel(defect DefectKind) *Parcel {
 	} else {
 		g.linesWithinLimit(p)
 	}
-	p.Tax = importTax(p)
+	p.Tax = g.importTax(p)
 	p.Paid = p.Total()
 	switch defect {
 	case DefectAmountMismatch:
@@ -93,7 +103,7 @@ func (g *generator) linesWithinLimit(p *Parcel) {
 		if d.chance(0.25) {
 			p.Discount = decimal.NewFromInt(int64(pick(d, []int{5, 10, 20, 30})))
 		}
-		if !taxablePrice(p).GreaterThan(singleCap) {
+		if !taxablePrice(p).GreaterThan(g.limits().Single) {
 			return
 		}
 		if attempt == 20 { // one unit of the first line always fits the catalogue
@@ -131,7 +141,7 @@ func (g *generator) overLimitLines(seller *Party) []Line {
 			dear = pr
 		}
 	}
-	qty := singleCap.Div(dear.priceDec()).IntPart() + 1 + int64(g.d.intn(3))
+	qty := g.limits().Single.Div(dear.priceDec()).IntPart() + 1 + int64(g.d.intn(3))
 	return []Line{{product: dear, Qty: max(2, qty), Price: dear.priceDec()}}
 }
 
@@ -170,7 +180,7 @@ func (g *generator) annualParcel(group int, before []*Parcel) *Parcel {
 	p.Payer, p.Consignee = p.Buyer, p.Buyer
 	p.Lines = []Line{{product: pr, Qty: annualBase.Div(pr.priceDec()).IntPart(), Price: pr.priceDec()}}
 	p.Freight, p.InsuredFee, p.Discount = decimal.Zero, decimal.Zero, decimal.Zero
-	p.Tax = importTax(p)
+	p.Tax = g.importTax(p)
 	p.Paid = p.Total()
 	return p
 }
@@ -253,20 +263,33 @@ func (g *generator) newBuyer() Person {
 	}
 }
 
-// taxablePrice is the order's taxable price as customs computes it.
+// taxablePrice is the order's taxable price as customs computes it: the
+// goods, freight and insurance; the coupon (discount) is a non-cash payment
+// inside the goods' price and does not lower it.
 func taxablePrice(p *Parcel) decimal.Decimal {
-	return p.Goods().Sub(p.Discount).Add(p.Freight).Add(p.InsuredFee)
+	return p.Goods().Add(p.Freight).Add(p.InsuredFee)
 }
 
-// importTax is the retail import tax the platform declares: the service's
-// own computation (clearance.ComputeTax, line by line) over the rates
-// published for the catalogue's headings.
-func importTax(p *Parcel) decimal.Decimal {
-	o := &clearance.Order{GoodsValue: p.Goods(), Discount: p.Discount}
-	inv := &clearance.Inventory{Freight: p.Freight, InsuredFee: p.InsuredFee}
+// limits are the import limits in force on the day.
+func (g *generator) limits() clearance.Limits {
+	l, _ := clearance.LimitsOn(g.declarationDay())
+	return l
+}
+
+// declarationDay is the day the parcels are declared (see finish).
+func (g *generator) declarationDay() clearance.Day {
+	return clearance.Day(g.day.Date.Format(time.DateOnly))
+}
+
+// importTax is the tax the platform declares: the service's own computation
+// (clearance.TaxOf) of the inventory it will declare today, with the
+// shipped tariff.
+func (g *generator) importTax(p *Parcel) decimal.Decimal {
+	o := &clearance.Order{}
+	inv := &clearance.Inventory{DeclTime: g.day.Date.Format("20060102"), Freight: p.Freight, InsuredFee: p.InsuredFee}
 	for i, l := range p.Lines {
-		o.Lines = append(o.Lines, clearance.OrderLine{Gnum: i + 1, TotalPrice: l.Total()})
-		inv.Lines = append(inv.Lines, clearance.InventoryLine{Gnum: i + 1, Gcode: l.hs})
+		o.Lines = append(o.Lines, clearance.OrderLine{Gnum: i + 1, Qty: decimal.NewFromInt(l.Qty)})
+		inv.Lines = append(inv.Lines, clearance.InventoryLine{Gnum: i + 1, Gcode: l.hs, TotalPrice: l.Total()})
 	}
-	return clearance.ComputeTax(o, inv, taxRates).Total
+	return clearance.TaxOf(o, inv, shippedTariff).Total
 }

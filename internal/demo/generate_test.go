@@ -75,6 +75,8 @@ func TestGeneratedDocumentsMatchAsPlanned(t *testing.T) {
 				t.Errorf("%d parcels: no %s planted", n, k)
 			}
 		}
+		limits, _ := clearance.LimitsOn(clearance.Day(testDate.Format(time.DateOnly)))
+		annualLimit := limits.Annual
 		yearTotal := map[string]decimal.Decimal{} // buyer → taxable prices of verified imports so far
 		for _, p := range day.Parcels {
 			v := clearance.Match(chainOf(t, p, registry, yearTotal[p.Buyer.ID]))
@@ -89,7 +91,7 @@ func TestGeneratedDocumentsMatchAsPlanned(t *testing.T) {
 			}
 			var want []string
 			switch {
-			case p.Defect == DefectAnnualLimit && yearTotal[p.Buyer.ID].Add(taxablePrice(p)).GreaterThan(clearance.AnnualLimit):
+			case p.Defect == DefectAnnualLimit && yearTotal[p.Buyer.ID].Add(taxablePrice(p)).GreaterThan(annualLimit):
 				want = []string{string(clearance.RuleAnnualLimit)}
 			case p.Defect != "" && p.Defect != DefectAnnualLimit:
 				want = []string{string(p.Defect.Rule())}
@@ -105,7 +107,7 @@ func TestGeneratedDocumentsMatchAsPlanned(t *testing.T) {
 			}
 		}
 		for buyer, total := range yearTotal {
-			if total.GreaterThan(clearance.AnnualLimit) {
+			if total.GreaterThan(annualLimit) {
 				t.Errorf("buyer %s: verified purchases of %s pass the annual limit", buyer, total)
 			}
 		}
@@ -116,7 +118,7 @@ func TestGeneratedDocumentsMatchAsPlanned(t *testing.T) {
 // into a chain for the matcher.
 func chainOf(t *testing.T, p *Parcel, reg clearance.Registry, yearTotal decimal.Decimal) clearance.Chain {
 	t.Helper()
-	c := clearance.Chain{Facts: clearance.Facts{Registry: reg, Rates: taxRates, BuyerYearTotal: yearTotal}}
+	c := clearance.Chain{Facts: clearance.Facts{Registry: reg, Tariff: shippedTariff, BuyerYearTotal: yearTotal}}
 	for _, d := range p.documents() {
 		doc, err := clearance.DecodeJSON(d.body, "")
 		if err != nil {

@@ -43,7 +43,7 @@ func applyAll(t *testing.T, key ChainKey, docs []Document, perm []int) Verdict {
 		}
 	}
 	c := s.Chain()
-	c.Facts = Facts{Registry: testRegistry, Rates: testRates}
+	c.Facts = Facts{Registry: testRegistry, Tariff: testTariff}
 	return Match(c)
 }
 

@@ -20,8 +20,14 @@ const (
 // testRegistry registers every enterprise of the fixtures.
 var testRegistry = EnterpriseSet{"4403960001": true, "4403960002": true, "4403980001": true, "4403169D3W": true}
 
-// testRates lists heading 3304 (cosmetics) with consumption tax 15%.
-var testRates = RateMap{"3304": {VAT: dec("0.13"), Consumption: dec("0.15")}}
+// testTariff is the tariff shipped in tariff/tariff.json.
+var testTariff = func() *Tariff {
+	t, err := ShippedTariff()
+	if err != nil {
+		panic(err)
+	}
+	return t
+}()
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
@@ -56,7 +62,7 @@ func fixtureDocs(t testing.TB, orderNo string) []Document {
 
 // chainOf puts documents into a chain with the test facts.
 func chainOf(docs ...Document) Chain {
-	c := Chain{Facts: Facts{Registry: testRegistry, Rates: testRates}}
+	c := Chain{Facts: Facts{Registry: testRegistry, Tariff: testTariff}}
 	for _, d := range docs {
 		switch d := d.(type) {
 		case *Order:
@@ -87,7 +93,7 @@ func order2Inventory(t testing.TB) *Inventory {
 	inv.BuyerIDNumber, inv.BuyerName, inv.BuyerTelephone = ParsePersonalID("110105198512120022"), "Li Si", "13800000002"
 	inv.Freight = dec("0.00")
 	inv.Lines = []InventoryLine{{Gnum: 1, ItemName: "Face cream 50ml (cosmetics, consumption tax 15%)", Gcode: "3304990099",
-		Gname: "Face cream", Currency: "CNY", Qty: dec("1"), Price: dec("100.00"), TotalPrice: dec("100.00")}}
+		Gname: "Face cream", Currency: "CNY", Qty: dec("1"), Qty1: dec("50"), Unit1: "096", Price: dec("100.00"), TotalPrice: dec("100.00")}}
 	return &inv
 }
 
@@ -102,3 +108,5 @@ func failures(fs []RuleFailure) []string {
 
 // operator reads every chain and document.
 var operator = Viewer{Role: RoleAdmin}
+
+func ptr[T any](v T) *T { return &v }

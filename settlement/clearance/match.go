@@ -25,6 +25,7 @@ const (
 	RuleParties          RuleCode = "PARTIES"
 	RuleInventoryLines   RuleCode = "INVENTORY_LINES"
 	RuleBuyerID          RuleCode = "BUYER_ID"
+	RuleTariff           RuleCode = "TARIFF"
 	RuleSingleLimit      RuleCode = "SINGLE_LIMIT"
 	RuleAnnualLimit      RuleCode = "ANNUAL_LIMIT"
 	// RuleTaxTotal is a warning only: the order's taxTotal differs from the
@@ -34,12 +35,6 @@ const (
 
 // MissingRule is the code for a missing document of kind k ("WAYBILL_MISSING").
 func (k Kind) MissingRule() RuleCode { return RuleCode(k + "_MISSING") }
-
-// Import retail limits, in CNY.
-var (
-	SingleLimit = decimal.NewFromInt(5000)
-	AnnualLimit = decimal.NewFromInt(26000)
-)
 
 // Status is a chain's verdict.
 type Status string
@@ -71,8 +66,9 @@ type Facts struct {
 	// order's calendar year, in CNY: the sum of their taxable prices, less
 	// those cancelled or returned. This chain's own order is not in it.
 	BuyerYearTotal decimal.Decimal
-	// Rates gives tax rates by HS heading; nil means DefaultRates everywhere.
-	Rates RateTable
+	// Tariff gives the rates by goods code and date; nil has no line, and
+	// rule TARIFF fails every import chain.
+	Tariff *Tariff
 }
 
 // Registry tells whether an enterprise's customs code is registered.
@@ -135,10 +131,10 @@ type Verdict struct {
 	Missing []Kind        `json:"missing"`      // kind order; never nil
 	Failed  []RuleFailure `json:"failed_rules"` // rule order, then field order; never nil
 	// Warnings flag what passes but deserves a look: an indivisible item above
-	// SingleLimit (SINGLE_LIMIT, taxed as general trade) and a declared taxTotal
+	// the single limit (SINGLE_LIMIT, taxed in full) and a declared taxTotal
 	// that differs from the computed tax (TAX_TOTAL). Never nil.
 	Warnings []RuleFailure `json:"warnings"`
-	// Tax is the retail import tax, computed once order and inventory are both
+	// Tax is the import tax, computed once order and inventory are both
 	// present; nil for export chains and before.
 	Tax *Tax `json:"tax,omitempty"`
 }
@@ -154,13 +150,20 @@ func (t *Tax) equal(u *Tax) bool {
 	if t == nil || u == nil {
 		return t == u
 	}
-	return t.TaxablePrice.Equal(u.TaxablePrice) && t.ConsumptionTax.Equal(u.ConsumptionTax) &&
-		t.VAT.Equal(u.VAT) && t.Total.Equal(u.Total) &&
+	return t.DeclarationDate == u.DeclarationDate && t.Levy == u.Levy && t.TaxablePrice.Equal(u.TaxablePrice) &&
+		t.Amounts.equal(u.Amounts) && t.Total.Equal(u.Total) &&
 		slices.EqualFunc(t.Lines, u.Lines, func(a, b LineTax) bool {
-			return a.Gnum == b.Gnum && a.HSHeading == b.HSHeading && a.TaxablePrice.Equal(b.TaxablePrice) &&
-				a.Rates.VAT.Equal(b.Rates.VAT) && a.Rates.Consumption.Equal(b.Rates.Consumption) &&
-				a.ConsumptionTax.Equal(b.ConsumptionTax) && a.VAT.Equal(b.VAT) && a.Total.Equal(b.Total)
+			return a.Gnum == b.Gnum && a.GoodsCode == b.GoodsCode && a.TariffCode == b.TariffCode && a.TariffFrom == b.TariffFrom &&
+				a.TaxablePrice.Equal(b.TaxablePrice) && a.Rates.equal(b.Rates) && a.Amounts.equal(b.Amounts) && a.Total.Equal(b.Total)
 		})
+}
+
+func (a Amounts) equal(b Amounts) bool {
+	return a.Duty.Equal(b.Duty) && a.ConsumptionTax.Equal(b.ConsumptionTax) && a.VAT.Equal(b.VAT)
+}
+
+func (r Rates) equal(s Rates) bool {
+	return r.Duty.Equal(s.Duty) && r.VAT.Equal(s.VAT) && r.Consumption.Equal(s.Consumption)
 }
 
 // Match compares a chain's documents and returns its verdict. It is pure and
@@ -180,7 +183,7 @@ func (t *Tax) equal(u *Tax) bool {
 func Match(c Chain) Verdict {
 	m := &matcher{Chain: c, dir: c.Direction(), failed: []RuleFailure{}, warnings: []RuleFailure{}}
 	if m.dir == Import && c.Order != nil && c.Inventory != nil {
-		m.tax = ComputeTax(c.Order, c.Inventory, c.Facts.Rates)
+		m.tax = m.computeTax()
 	}
 	for _, r := range rules {
 		if r.importOnly && m.dir != Import {
@@ -213,11 +216,13 @@ func Match(c Chain) Verdict {
 // matcher carries one evaluation.
 type matcher struct {
 	Chain
-	dir      Direction
-	tax      *Tax
-	rule     RuleCode // the rule being evaluated
-	failed   []RuleFailure
-	warnings []RuleFailure
+	dir       Direction
+	tax       *Tax
+	limits    Limits // in force on the declaration date, if hasLimits
+	hasLimits bool
+	rule      RuleCode // the rule being evaluated
+	failed    []RuleFailure
+	warnings  []RuleFailure
 }
 
 // fail records a failure of the current rule.
@@ -240,6 +245,7 @@ var rules = []struct {
 	{RuleParties, false, (*matcher).parties},
 	{RuleInventoryLines, false, (*matcher).inventoryLines},
 	{RuleBuyerID, true, (*matcher).buyerID},
+	{RuleTariff, true, (*matcher).tariff},
 	{RuleSingleLimit, true, (*matcher).singleLimit},
 	{RuleAnnualLimit, true, (*matcher).annualLimit},
 }

@@ -23,9 +23,26 @@ func reprice(c *Chain, prices ...string) {
 			}
 		}
 	}
-	o.TaxTotal = ComputeTax(o, c.Inventory, c.Facts.Rates).Total
+	declareTax(c)
+}
+
+// declareTax declares on the order the tax the matcher computes, and has
+// the payment pay the new acturalPaid.
+func declareTax(c *Chain) {
+	o := c.Order
+	o.TaxTotal = Match(*c).Tax.Total
 	o.ActuralPaid = o.GoodsValue.Add(o.Freight).Add(o.TaxTotal).Sub(o.Discount)
 	c.Payment.AmountPaid = o.ActuralPaid
+}
+
+// tariffWith is the shipped tariff with more lines.
+func tariffWith(t testing.TB, lines ...TariffLine) *Tariff {
+	t.Helper()
+	tariff, err := NewTariff("test", append(testTariff.Lines(), lines...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tariff
 }
 
 // onlyLine2 leaves the order and the inventory with their second line only.
@@ -42,7 +59,9 @@ func setBuyerID(c *Chain, idType, id string) {
 }
 
 // TestMatchRules has, for every rule code, cases where it holds and cases
-// where it fails, each starting from the verified fixture chain of order 1.
+// where it fails, each starting from the verified fixture chain of order 1
+// with the tax it owes declared (the fixture declares 26.39, computed with
+// the discount deducted; customs levies 28.21, see TestFixtureOrder1).
 func TestMatchRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -76,11 +95,12 @@ func TestMatchRules(t *testing.T) {
 			c.Order.Lines[0].TotalPrice = dec("201.00")
 		}, StatusMismatched, []string{"ORDER_ARITHMETIC ORDER lines[gnum=1].totalPrice", "ORDER_ARITHMETIC ORDER goodsValue"}, nil, nil},
 		{RuleOrderArithmetic, "lines do not sum to goodsValue", func(c *Chain) {
-			c.Order.GoodsValue, c.Order.TaxTotal = dec("310.00"), dec("27.30")
-			c.Order.ActuralPaid, c.Payment.AmountPaid = dec("327.30"), dec("327.30")
+			// The tax follows the inventory, unchanged: 28.21.
+			c.Order.GoodsValue = dec("310.00")
+			c.Order.ActuralPaid, c.Payment.AmountPaid = dec("328.21"), dec("328.21")
 		}, StatusMismatched, []string{"ORDER_ARITHMETIC ORDER goodsValue"}, nil, nil},
 
-		{RulePaidAmount, "equal with other trailing zeros", func(c *Chain) { c.Payment.AmountPaid = dec("316.39000") },
+		{RulePaidAmount, "equal with other trailing zeros", func(c *Chain) { c.Payment.AmountPaid = dec("318.21000") },
 			StatusVerified, nil, nil, nil},
 		{RulePaidAmount, "amount differs", func(c *Chain) { c.Payment.AmountPaid = dec("316.38") },
 			StatusMismatched, []string{"PAID_AMOUNT PAYMENT amountPaid"}, nil, nil},
@@ -142,35 +162,52 @@ func TestMatchRules(t *testing.T) {
 		{RuleInventoryLines, "name and price differ", func(c *Chain) {
 			c.Inventory.Lines[1].ItemName, c.Inventory.Lines[1].Price = "Vitamin tablets 90ct", dec("99.00")
 		}, StatusMismatched, []string{"INVENTORY_LINES INVENTORY lines[gnum=2].itemName", "INVENTORY_LINES INVENTORY lines[gnum=2].price"}, nil, nil},
+		// Customs taxes the inventory's lines: one missing or extra changes the tax.
 		{RuleInventoryLines, "line missing", func(c *Chain) { c.Inventory.Lines = c.Inventory.Lines[:1] },
-			StatusMismatched, []string{"INVENTORY_LINES INVENTORY lines[gnum=2]"}, nil, nil},
+			StatusMismatched, []string{"INVENTORY_LINES INVENTORY lines[gnum=2]"}, nil, []string{"TAX_TOTAL ORDER taxTotal"}},
 		{RuleInventoryLines, "line extra", func(c *Chain) {
 			extra := c.Inventory.Lines[1]
 			extra.Gnum = 3
 			c.Inventory.Lines = append(c.Inventory.Lines, extra)
-		}, StatusMismatched, []string{"INVENTORY_LINES INVENTORY lines[gnum=3]"}, nil, nil},
+		}, StatusMismatched, []string{"INVENTORY_LINES INVENTORY lines[gnum=3]"}, nil, []string{"TAX_TOTAL ORDER taxTotal"}},
 
 		{RuleBuyerID, "other ID type is not checked", func(c *Chain) { setBuyerID(c, "2", "E12345678") },
 			StatusVerified, nil, nil, nil},
 		{RuleBuyerID, "wrong check character", func(c *Chain) { setBuyerID(c, "1", "44030519900101124X") },
 			StatusMismatched, []string{"BUYER_ID ORDER buyerIdNumber", "BUYER_ID INVENTORY buyerIdNumber"}, nil, nil},
 
-		{RuleSingleLimit, "exactly 5,000", func(c *Chain) { reprice(c, "2000.00", "1010.00") }, // 5010 − 20 + 10
+		{RuleTariff, "every code has a line in force", func(*Chain) {}, StatusVerified, nil, nil, nil},
+		{RuleTariff, "no line in force before the regime", func(c *Chain) { c.Inventory.DeclTime = "20160407" },
+			StatusMismatched, []string{"TARIFF INVENTORY lines[gnum=1].gcode", "TARIFF INVENTORY lines[gnum=2].gcode",
+				"SINGLE_LIMIT INVENTORY declTime"}, nil, []string{"TAX_TOTAL ORDER taxTotal"}},
+		{RuleTariff, "one indivisible item above the limit, no duty rate known", func(c *Chain) {
+			onlyLine2(c)
+			reprice(c, "6000.00")
+		}, StatusMismatched, []string{"TARIFF INVENTORY lines[gnum=2].gcode"}, nil, []string{"SINGLE_LIMIT ORDER taxablePrice"}},
+
+		// P = goodsValue + freight 10 (the discount does not lower it): 2·2000 + 990 + 10.
+		{RuleSingleLimit, "exactly 5,000", func(c *Chain) { reprice(c, "2000.00", "990.00") },
 			StatusVerified, nil, nil, nil},
-		{RuleSingleLimit, "a fen above", func(c *Chain) { reprice(c, "2000.00", "1010.01") },
+		{RuleSingleLimit, "a fen above", func(c *Chain) { reprice(c, "2000.00", "990.01") },
 			StatusMismatched, []string{"SINGLE_LIMIT ORDER taxablePrice"}, nil, nil},
-		{RuleSingleLimit, "one indivisible item above passes with a warning", func(c *Chain) {
+		{RuleSingleLimit, "one indivisible item above passes, taxed in full, with a warning", func(c *Chain) {
+			c.Facts.Tariff = tariffWith(t, TariffLine{Code: "2106909090", ValidFrom: "2019-01-01", Duty: ptr(dec("0.15")), VAT: dec("0.13"), Consumption: dec("0")})
 			onlyLine2(c)
 			reprice(c, "6000.00")
 		}, StatusVerified, nil, nil, []string{"SINGLE_LIMIT ORDER taxablePrice"}},
+		{RuleSingleLimit, "one indivisible item at the annual limit is not retail", func(c *Chain) {
+			c.Facts.Tariff = tariffWith(t, TariffLine{Code: "2106909090", ValidFrom: "2019-01-01", Duty: ptr(dec("0.15")), VAT: dec("0.13"), Consumption: dec("0")})
+			onlyLine2(c)
+			reprice(c, "25990.00") // + freight 10 = 26,000: not below the annual limit
+		}, StatusMismatched, []string{"SINGLE_LIMIT ORDER taxablePrice"}, nil, nil},
 
-		{RuleAnnualLimit, "exactly 26,000 with this order", func(c *Chain) { c.Facts.BuyerYearTotal = dec("25710.00") },
+		{RuleAnnualLimit, "exactly 26,000 with this order", func(c *Chain) { c.Facts.BuyerYearTotal = dec("25690.00") },
 			StatusVerified, nil, nil, nil},
-		{RuleAnnualLimit, "a fen above", func(c *Chain) { c.Facts.BuyerYearTotal = dec("25710.01") },
+		{RuleAnnualLimit, "a fen above", func(c *Chain) { c.Facts.BuyerYearTotal = dec("25690.01") },
 			StatusMismatched, []string{"ANNUAL_LIMIT ORDER annualTotal"}, nil, nil},
 
 		{RuleTaxTotal, "declared tax differs: a warning only", func(c *Chain) {
-			c.Order.TaxTotal, c.Order.ActuralPaid, c.Payment.AmountPaid = dec("26.40"), dec("316.40"), dec("316.40")
+			c.Order.TaxTotal, c.Order.ActuralPaid, c.Payment.AmountPaid = dec("28.20"), dec("318.20"), dec("318.20")
 		}, StatusVerified, nil, nil, []string{"TAX_TOTAL ORDER taxTotal"}},
 	}
 	covered := map[RuleCode]map[bool]bool{} // rule → fails? → seen
@@ -178,6 +215,7 @@ func TestMatchRules(t *testing.T) {
 		t.Run(string(tt.rule)+"/"+tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := fixtureChain(t, order1)
+			declareTax(&c)
 			tt.mutate(&c)
 			v := Match(c)
 			if v.Status != tt.status {
@@ -202,7 +240,7 @@ func TestMatchRules(t *testing.T) {
 	}
 	for _, code := range []RuleCode{RuleOrderMissing, RulePaymentMissing, RuleWaybillMissing, RuleInventoryMissing,
 		RuleOrderArithmetic, RulePaidAmount, RulePaymentRef, RulePayerIsBuyer, RuleConsignee, RuleWaybillRef,
-		RuleParties, RuleInventoryLines, RuleBuyerID, RuleSingleLimit, RuleAnnualLimit} {
+		RuleParties, RuleInventoryLines, RuleBuyerID, RuleTariff, RuleSingleLimit, RuleAnnualLimit} {
 		if !covered[code][false] || !covered[code][true] {
 			t.Errorf("rule %s lacks a passing or a failing case", code)
 		}

@@ -104,7 +104,7 @@ func (s *Service) matchRound(ctx context.Context, keys []ChainKey) ([]ChainKey, 
 	if s.afterSnapshot != nil {
 		s.afterSnapshot()
 	}
-	rates, err := s.rates.get(ctx, s.db)
+	tariff, err := s.currentTariff(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) matchRound(ctx context.Context, keys []ChainKey) ([]ChainKey, 
 	if err != nil {
 		return nil, err
 	}
-	facts := Facts{Registry: reg, Rates: rates}
+	facts := Facts{Registry: reg, Tariff: tariff}
 	var left []ChainKey
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cleared []*evaluation

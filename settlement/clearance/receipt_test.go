@@ -62,7 +62,7 @@ func TestReceipts(t *testing.T) {
 func TestAnnualLimitQuota(t *testing.T) {
 	t.Parallel()
 	c := fixtureChain(t, order1)
-	reprice(&c, "2000.00", "1010.00") // P = 5010 − 20 + 10 = 5000
+	reprice(&c, "2000.00", "990.00") // P = 4990 + freight 10 = 5000 (the discount does not lower it)
 	c.Facts.BuyerYearTotal = dec("25000.00")
 	v := Match(c)
 	if want := []RuleFailure{{RuleAnnualLimit, KindOrder, "annualTotal", "<= 26000.00", "30000.00"}}; !slices.Equal(v.Failed, want) {
@@ -91,7 +91,7 @@ func TestVerdictJSONAndEqual(t *testing.T) {
 	}
 	full := Match(fixtureChain(t, order1))
 	other := fixtureChain(t, order1)
-	other.Facts.Rates = RateMap{"1901": {VAT: dec("0.09"), Consumption: dec("0")}}
+	other.Facts.Tariff = tariffWith(t, TariffLine{Code: "1901", ValidFrom: "2019-04-01", VAT: dec("0.09"), Consumption: dec("0")})
 	for name, w := range map[string]Verdict{"other verdict": v, "other tax": Match(other)} {
 		if full.Equal(w) {
 			t.Errorf("%s: Equal", name)

@@ -181,30 +181,78 @@ func (m *matcher) buyerID() {
 	}
 }
 
-// singleLimit: the order's taxable price is at most SingleLimit. One
-// indivisible item (a single line of quantity 1) above it passes, taxed as
-// general trade, with a warning.
-func (m *matcher) singleLimit() {
-	if m.tax == nil || m.tax.TaxablePrice.LessThanOrEqual(SingleLimit) {
-		return
+// TaxOf is the tax customs levies on an import chain: on the inventory,
+// within the limits in force on its declaration date, or in full when the
+// order is one indivisible item (one line of quantity 1) whose taxable price
+// is above the single limit and below the annual limit (财关税〔2018〕49号
+// §2). A platform declaring taxTotal computes it so.
+func TaxOf(o *Order, inv *Inventory, t *Tariff) *Tax {
+	tax := ComputeTax(inv, t, LevyRetail)
+	l, ok := LimitsOn(tax.DeclarationDate)
+	if ok && len(o.Lines) == 1 && o.Lines[0].Qty.Equal(one) &&
+		tax.TaxablePrice.GreaterThan(l.Single) && tax.TaxablePrice.LessThan(l.Annual) {
+		return ComputeTax(inv, t, LevyFull)
 	}
-	expected, actual := "<= "+formatDecimal(SingleLimit), formatDecimal(m.tax.TaxablePrice)
-	if o := m.Order; len(o.Lines) == 1 && o.Lines[0].Qty.Equal(one) {
-		m.warnings = append(m.warnings, RuleFailure{m.rule, KindOrder, "taxablePrice", expected, actual})
-		return
-	}
-	m.fail(KindOrder, "taxablePrice", expected, actual)
+	return tax
 }
 
-// annualLimit: the buyer's purchases this calendar year, this order's
-// taxable price included, are at most AnnualLimit.
-func (m *matcher) annualLimit() {
+// computeTax is TaxOf, keeping the limits for SINGLE_LIMIT and ANNUAL_LIMIT.
+func (m *matcher) computeTax() *Tax {
+	tax := TaxOf(m.Order, m.Inventory, m.Facts.Tariff)
+	m.limits, m.hasLimits = LimitsOn(tax.DeclarationDate)
+	return tax
+}
+
+// tariff: every inventory line's goods code has a tariff line in force on
+// the declaration date, and one with a duty rate when taxed in full.
+func (m *matcher) tariff() {
 	if m.tax == nil {
 		return
 	}
+	on := " in force on " + string(m.tax.DeclarationDate)
+	for _, l := range m.tax.Lines {
+		switch {
+		case l.TariffCode == "":
+			m.fail(KindInventory, gnumPath(l.Gnum, "gcode"), "a tariff line"+on, l.GoodsCode)
+		case l.dutyUnknown:
+			m.fail(KindInventory, gnumPath(l.Gnum, "gcode"), "a duty rate"+on, l.GoodsCode)
+		}
+	}
+}
+
+// singleLimit: the taxable price is at most the single limit in force on
+// the declaration date. One indivisible item above it, taxed in full (see
+// computeTax), passes with a warning. Before the first limits (the regime
+// began on 2016-04-08) the declaration fails.
+func (m *matcher) singleLimit() {
+	if m.tax == nil {
+		return
+	}
+	if !m.hasLimits {
+		m.fail(KindInventory, "declTime", "on or after "+string(limitEras[0].From), string(m.tax.DeclarationDate))
+		return
+	}
+	if m.tax.TaxablePrice.LessThanOrEqual(m.limits.Single) {
+		return
+	}
+	f := RuleFailure{m.rule, KindOrder, "taxablePrice", "<= " + formatDecimal(m.limits.Single), formatDecimal(m.tax.TaxablePrice)}
+	if m.tax.Levy == LevyFull {
+		m.warnings = append(m.warnings, f)
+		return
+	}
+	m.failed = append(m.failed, f)
+}
+
+// annualLimit: the buyer's purchases this calendar year, this order's
+// taxable price included, are at most the annual limit in force on the
+// declaration date.
+func (m *matcher) annualLimit() {
+	if m.tax == nil || !m.hasLimits {
+		return
+	}
 	total := m.Facts.BuyerYearTotal.Add(m.tax.TaxablePrice)
-	if total.GreaterThan(AnnualLimit) {
-		m.fail(KindOrder, "annualTotal", "<= "+formatDecimal(AnnualLimit), formatDecimal(total))
+	if total.GreaterThan(m.limits.Annual) {
+		m.fail(KindOrder, "annualTotal", "<= "+formatDecimal(m.limits.Annual), formatDecimal(total))
 	}
 }
 

@@ -25,10 +25,10 @@ type Scheduler interface {
 //	svc, err := clearance.NewService(db, []byte(cfg.SecretKey), clearance.NewTaskScheduler(client))
 //	stored, err := svc.Submit(ctx, clearance.Submitter{By: keyID, Tenant: tenant}, docs)
 type Service struct {
-	db    *sqlx.DB
-	key   []byte
-	sched Scheduler
-	rates rateCache
+	db     *sqlx.DB
+	key    []byte
+	sched  Scheduler
+	tariff tariffCache
 	// evaluating: the chains this process is matching (see chainLocks).
 	evaluating chainLocks
 	// cache: the documents this process stored lately (see docCache).

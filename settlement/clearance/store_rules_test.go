@@ -11,6 +11,11 @@ import (
 func TestRulesThroughTheStore(t *testing.T) {
 	t.Parallel()
 	b := storeSetup(t).withTasks()
+	// One item above the single limit is taxed in full: its duty rate must be known.
+	if _, err := b.svc.PutTariffLine(b.ctx, "test", TariffLine{Code: "1901101000", ValidFrom: "2025-01-01", Duty: ptr(dec("0.15")),
+		VAT: dec("0.13"), Consumption: dec("0"), Description: "infant formula, test duty rate", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	type docs struct {
 		o *Order
 		p *Payment
@@ -55,7 +60,7 @@ func TestRulesThroughTheStore(t *testing.T) {
 			}},
 		{name: "SINGLE_LIMIT fails above 5000", status: StatusMismatched, failed: []RuleCode{RuleSingleLimit},
 			mutate: func(d *docs) {
-				// Line 1 becomes 2 × 3000: goods 6100, P = 6100 − 20 + 10 = 6090.
+				// Line 1 becomes 2 × 3000: goods 6100, P = 6100 + 10 = 6110 (the discount does not lower it).
 				d.o.Lines[0].Price, d.o.Lines[0].TotalPrice, d.i.Lines[0].Price, d.i.Lines[0].TotalPrice = dec("3000"), dec("6000"), dec("3000"), dec("6000")
 				d.o.GoodsValue, d.o.ActuralPaid, d.p.AmountPaid = dec("6100"), dec("6116.39"), dec("6116.39")
 			}},
@@ -66,9 +71,9 @@ func TestRulesThroughTheStore(t *testing.T) {
 				d.i.Lines[0].Qty, d.i.Lines[0].Price, d.i.Lines[0].TotalPrice = dec("1"), dec("6000"), dec("6000")
 				d.o.GoodsValue, d.o.ActuralPaid, d.p.AmountPaid = dec("6000"), dec("6016.39"), dec("6016.39")
 			}},
-		// P = 290: 25711 + 290 = 26001 is over the limit, 25710 + 290 = 26000 is not.
-		{name: "ANNUAL_LIMIT fails", used: "25711", status: StatusMismatched, failed: []RuleCode{RuleAnnualLimit}},
-		{name: "ANNUAL_LIMIT passes at the limit", used: "25710", status: StatusVerified},
+		// P = 310: 25691 + 310 = 26001 is over the limit, 25690 + 310 = 26000 is not.
+		{name: "ANNUAL_LIMIT fails", used: "25691", status: StatusMismatched, failed: []RuleCode{RuleAnnualLimit}},
+		{name: "ANNUAL_LIMIT passes at the limit", used: "25690", status: StatusVerified},
 	}
 	for n, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,7 +134,7 @@ func TestAllArrivalOrdersAgree(t *testing.T) {
 			b.submit(docs[k])
 		}
 		v := b.chain(ChainKey{ebp, orderNo})
-		if got := verdictOf(t, v); got.Status != StatusVerified || got.Tax.Total != "26.39" || v.Pending {
+		if got := verdictOf(t, v); got.Status != StatusVerified || got.Tax.Total != "28.21" || v.Pending {
 			t.Fatalf("arrival order %v: %s", perm, v.Verdict)
 		}
 		if first == nil {

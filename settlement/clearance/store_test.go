@@ -18,7 +18,7 @@ func TestStoredFixturesMatch(t *testing.T) {
 	}
 	k1, k2 := ChainKey{"4403960001", order1}, ChainKey{"4403960001", order2}
 	v1 := verdictOf(t, b.match(k1, k2))
-	if v1.Status != StatusVerified || v1.Tax == nil || v1.Tax.Total != "26.39" {
+	if v1.Status != StatusVerified || v1.Tax == nil || v1.Tax.Total != "28.21" {
 		t.Fatalf("order 1: %+v", v1)
 	}
 	v2 := verdictOf(t, b.chain(k2))

@@ -5,55 +5,56 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
 
-// Cross-border retail import tax (跨境电商零售进口税): customs duty 0, VAT and
-// consumption tax at 70% of the statutory amounts, per order line:
+// Cross-border retail import tax (跨境电商零售进口税) as customs levies it
+// (财关税〔2016〕18号, 〔2018〕49号; docs/clearance.md "Import tax"). Per
+// inventory line, with taxable price P, duty rate d, consumption-tax rate c
+// and VAT rate v from the tariff in force on the declaration date:
 //
-//	P   = the line's share of goodsValue − discount + freight + insuredFee
-//	CT  = P·c/(1−c)
-//	VAT = (P + CT)·v
-//	tax = 0.7·(CT + VAT)
+//	P   = the line's totalPrice + its share of freight and insuredFee
+//	D   = P·d                    customs duty
+//	CT  = (P + D)·c / (1 − c)    ad valorem consumption tax on the composite price
+//	VAT = (P + D + CT)·v
 //
-// Intermediate values are not rounded: CT is carried to divPrecision decimals
-// (an exact quotient has fewer, an inexact one cannot sit on a half fen, so
-// the final rounding is as if exact), VAT and tax are exact products. Each
-// line's CT, VAT and tax are then rounded half-up to the fen
-// (ledger.Currency.RoundHalfUp); the order's figures are the sums of its
-// lines' rounded figures, so the receipt adds up line by line.
+// Within the limits (LevyRetail) the duty rate is 0% and CT and VAT are
+// collected at 70%; goods taxed in full (LevyFull) pay all three at 100%.
+// Each collected amount is rounded half-up to the fen on its own, per line
+// (ledger.Currency.RoundHalfUp), and the line's total is the sum of its
+// three rounded amounts, as the electronic tax bill shows them; the
+// inventory's figures are the sums of its lines'. Nothing is rounded before
+// the share is taken: CT is carried to divPrecision decimals (an inexact
+// quotient cannot sit on a half fen, so the rounding is as if exact), the
+// rest are exact products.
 
-// Rates are the tax rates of one HS heading.
+// Rates are the rates applied to one line.
 type Rates struct {
-	VAT         decimal.Decimal // v; 13% unless the heading says otherwise
-	Consumption decimal.Decimal // c; 0 ≤ c < 1, 0 for most goods
+	Duty        decimal.Decimal // d; 0 within the limits
+	VAT         decimal.Decimal // v
+	Consumption decimal.Decimal // c; 0 ≤ c < 1, 0 when the goods carry none or are below its threshold
 }
 
-// Valid reports whether the rates can be used: 0 ≤ c < 1 and v ≥ 0. Check
-// a rate table when it is loaded; RetailTax panics on invalid rates.
+// Valid reports whether the rates can be used: d ≥ 0, v ≥ 0, 0 ≤ c < 1.
+// The tariff checks its lines when they are loaded or changed; LevyTax
+// panics on invalid rates.
 func (r Rates) Valid() bool {
-	return !r.Consumption.IsNegative() && r.Consumption.LessThan(one) && !r.VAT.IsNegative()
+	return !r.Duty.IsNegative() && !r.VAT.IsNegative() && !r.Consumption.IsNegative() && r.Consumption.LessThan(one)
 }
 
-// DefaultRates apply to a heading the rate table does not list: VAT 13%, no
-// consumption tax.
-var DefaultRates = Rates{VAT: decimal.RequireFromString("0.13"), Consumption: decimal.Zero}
+// Levy is how much of the statutory tax is collected.
+type Levy string
 
-// RateTable looks rates up by HS heading, the first 4 digits of an HS code.
-// The table itself lives in the database.
-type RateTable interface {
-	Rates(heading string) (Rates, bool)
-}
-
-// RateMap is a RateTable held in memory.
-type RateMap map[string]Rates
-
-// Rates returns the heading's rates.
-func (m RateMap) Rates(heading string) (Rates, bool) {
-	r, ok := m[heading]
-	return r, ok
-}
+// The two levies.
+const (
+	// LevyRetail: within the limits, duty 0%, CT and VAT at 70% (18号 §3).
+	LevyRetail Levy = "retail"
+	// LevyFull: one indivisible item above the single limit, taxed in full
+	// as goods (49号 §2).
+	LevyFull Levy = "full"
+)
 
 var (
 	retailShare  = decimal.RequireFromString("0.7")
@@ -61,101 +62,118 @@ var (
 	divPrecision = int32(20)
 )
 
-// RetailTax applies the formula to one taxable price and returns the
-// consumption tax, the VAT and the tax due, each rounded half-up to the fen.
-// The tax is 70% of the unrounded CT + VAT. It panics on rates that are not
-// Valid: the rate table is checked when it is loaded.
-func RetailTax(p decimal.Decimal, r Rates) (consumption, vat, total decimal.Decimal) {
-	if !r.Valid() {
-		panic(fmt.Sprintf("clearance: invalid tax rates c=%s v=%s", r.Consumption, r.VAT))
-	}
-	ct := p.Mul(r.Consumption).DivRound(one.Sub(r.Consumption), divPrecision)
-	v := p.Add(ct).Mul(r.VAT)
-	t := retailShare.Mul(ct.Add(v))
-	return cny.RoundHalfUp(ct), cny.RoundHalfUp(v), cny.RoundHalfUp(t)
-}
-
-// Tax is an import order's retail tax.
-type Tax struct {
-	TaxablePrice   decimal.Decimal // P of the whole order
-	ConsumptionTax decimal.Decimal // sum of the lines' rounded CT
-	VAT            decimal.Decimal // sum of the lines' rounded VAT
-	Total          decimal.Decimal // sum of the lines' rounded tax
-	Lines          []LineTax       // by gnum
-}
-
-// LineTax is the tax of one order line.
-type LineTax struct {
-	Gnum           int
-	HSHeading      string // "" when the inventory has no line of this gnum
-	TaxablePrice   decimal.Decimal
-	Rates          Rates
+// Amounts are the collected taxes of one line, each rounded to the fen.
+type Amounts struct {
+	Duty           decimal.Decimal
 	ConsumptionTax decimal.Decimal
 	VAT            decimal.Decimal
-	Total          decimal.Decimal
 }
 
-// TaxablePrice is P = goodsValue − discount + freight + insuredFee, the
-// goods and discount from the order, freight and insurance from the
-// inventory: the declaration is what customs taxes.
-func TaxablePrice(o *Order, inv *Inventory) decimal.Decimal {
-	return o.GoodsValue.Sub(o.Discount).Add(inv.Freight).Add(inv.InsuredFee)
+// Total is the sum of the three amounts.
+func (a Amounts) Total() decimal.Decimal { return a.Duty.Add(a.ConsumptionTax).Add(a.VAT) }
+
+func (a Amounts) add(b Amounts) Amounts {
+	return Amounts{a.Duty.Add(b.Duty), a.ConsumptionTax.Add(b.ConsumptionTax), a.VAT.Add(b.VAT)}
 }
 
-// ComputeTax computes the retail tax of an import order line by line. P is
-// allocated to the lines in proportion to their totalPrice (equally if all
-// are 0) by the largest-remainder method: every share is floored to the fen
-// (or to P's own last decimal if finer), and the fens left over go one each
-// to the lines with the largest remainders, ties to the lower gnum. The
-// shares therefore sum exactly to P and none is negative. A line's rates
-// come from the heading of the inventory line of the same gnum; rates may be
-// nil, and an unlisted heading takes DefaultRates.
-func ComputeTax(o *Order, inv *Inventory, rates RateTable) *Tax {
-	lines := sortedLines(o.Lines, func(l OrderLine) int { return l.Gnum })
+// LevyTax applies the formula to one taxable price. Under LevyRetail the
+// duty rate counts as 0 whatever r says. It panics on rates that are not
+// Valid.
+func LevyTax(p decimal.Decimal, r Rates, levy Levy) Amounts {
+	if !r.Valid() {
+		panic(fmt.Sprintf("clearance: invalid tax rates d=%s c=%s v=%s", r.Duty, r.Consumption, r.VAT))
+	}
+	share := one
+	if levy == LevyRetail {
+		r.Duty, share = decimal.Zero, retailShare
+	}
+	duty := p.Mul(r.Duty)
+	ct := p.Add(duty).Mul(r.Consumption).DivRound(one.Sub(r.Consumption), divPrecision)
+	vat := p.Add(duty).Add(ct).Mul(r.VAT)
+	return Amounts{
+		Duty:           cny.RoundHalfUp(share.Mul(duty)),
+		ConsumptionTax: cny.RoundHalfUp(share.Mul(ct)),
+		VAT:            cny.RoundHalfUp(share.Mul(vat)),
+	}
+}
+
+// Tax is an import inventory's tax, as its electronic tax bill shows it.
+type Tax struct {
+	DeclarationDate Day
+	Levy            Levy
+	TaxablePrice    decimal.Decimal // sum of the lines' P
+	Amounts                         // sums of the lines' rounded amounts
+	Total           decimal.Decimal // Amounts.Total()
+	Lines           []LineTax       // by gnum
+}
+
+// LineTax is the tax of one inventory line.
+type LineTax struct {
+	Gnum         int
+	GoodsCode    string // gcode
+	TariffCode   string // the tariff line applied: its code ("*", a prefix or gcode), "" when none is in force
+	TariffFrom   Day    // and its first day
+	TaxablePrice decimal.Decimal
+	Rates        Rates // as applied: duty 0 within the limits, c 0 below a threshold
+	Amounts
+	Total decimal.Decimal
+	// dutyUnknown: taxed in full, but the tariff line has no duty rate.
+	dutyUnknown bool
+}
+
+// declarationDay is the inventory's declaration date: declTime, else its
+// appTime's China date.
+func declarationDay(inv *Inventory) Day {
+	if d, err := time.Parse("20060102", inv.DeclTime); err == nil {
+		return Day(d.Format(time.DateOnly))
+	}
+	return dayOf(inv.AppTime)
+}
+
+// ComputeTax computes the tax of an import inventory line by line, with the
+// tariff in force on its declaration date. The discount of the order does
+// not lower the price: it is the part paid by points or vouchers (非现金抵扣
+// 金额), inside goodsValue, and the line prices are what was paid for the
+// goods. Freight and insuredFee are apportioned to the lines in proportion
+// to their totalPrice (equally if all are 0) by the largest-remainder method
+// (see allocate), so the lines' P sum exactly to the goods, freight and
+// insurance. A line whose code has no tariff line in force keeps rates 0
+// and TariffCode "" (rule TARIFF fails it).
+func ComputeTax(inv *Inventory, tariff *Tariff, levy Levy) *Tax {
+	lines := sortedLines(inv.Lines, func(l InventoryLine) int { return l.Gnum })
 	weights := make([]decimal.Decimal, len(lines))
 	for i, l := range lines {
 		weights[i] = l.TotalPrice
 	}
-	p := TaxablePrice(o, inv)
-	shares := allocate(p, weights)
-	tax := &Tax{TaxablePrice: p, Lines: make([]LineTax, len(lines))}
+	shares := allocate(inv.Freight.Add(inv.InsuredFee), weights)
+	tax := &Tax{DeclarationDate: declarationDay(inv), Levy: levy, Lines: make([]LineTax, len(lines))}
 	for i, l := range lines {
-		lt := LineTax{Gnum: l.Gnum, TaxablePrice: shares[i], Rates: DefaultRates}
-		if il, ok := inventoryLine(inv, l.Gnum); ok && len(il.Gcode) >= 4 {
-			lt.HSHeading = il.Gcode[:4]
+		lt := LineTax{Gnum: l.Gnum, GoodsCode: l.Gcode, TaxablePrice: l.TotalPrice.Add(shares[i])}
+		if tl, ok := tariff.Line(l.Gcode, tax.DeclarationDate); ok {
+			due := tl.consumptionDue(l, lt.TaxablePrice)
+			lt.TariffCode, lt.TariffFrom, lt.Rates = tl.Code, tl.ValidFrom, tl.rates(&due)
+			lt.dutyUnknown = levy == LevyFull && tl.Duty == nil
 		}
-		if r, ok := lookupRates(rates, lt.HSHeading); ok {
-			lt.Rates = r
+		if levy == LevyRetail {
+			lt.Rates.Duty = decimal.Zero
 		}
-		lt.ConsumptionTax, lt.VAT, lt.Total = RetailTax(lt.TaxablePrice, lt.Rates)
-		tax.ConsumptionTax = tax.ConsumptionTax.Add(lt.ConsumptionTax)
-		tax.VAT = tax.VAT.Add(lt.VAT)
-		tax.Total = tax.Total.Add(lt.Total)
+		lt.Amounts = LevyTax(lt.TaxablePrice, lt.Rates, levy)
+		lt.Total = lt.Amounts.Total()
+		tax.TaxablePrice = tax.TaxablePrice.Add(lt.TaxablePrice)
+		tax.Amounts = tax.Amounts.add(lt.Amounts)
 		tax.Lines[i] = lt
 	}
+	tax.Total = tax.Amounts.Total()
 	return tax
 }
 
-func lookupRates(t RateTable, heading string) (Rates, bool) {
-	if t == nil || heading == "" {
-		return Rates{}, false
-	}
-	return t.Rates(heading)
-}
-
-// inventoryLine finds the inventory line of gnum g.
-func inventoryLine(inv *Inventory, g int) (InventoryLine, bool) {
-	for _, l := range inv.Lines {
-		if l.Gnum == g {
-			return l, true
-		}
-	}
-	return InventoryLine{}, false
-}
-
 // allocate splits total in proportion to weights by largest remainder, in
-// integer arithmetic so that no share is off by rounding (see ComputeTax).
-// Weights that do not sum to a positive number count as equal.
+// integer arithmetic so that no share is off by rounding: every share is
+// floored to the fen (or to total's own last decimal if finer), and the
+// units left over go one each to the lines with the largest remainders,
+// ties to the earlier line. The shares sum exactly to total and none is
+// negative (a "last line takes the remainder" rule can go negative). Weights
+// that do not sum to a positive number count as equal.
 func allocate(total decimal.Decimal, weights []decimal.Decimal) []decimal.Decimal {
 	if len(weights) == 0 {
 		return nil
@@ -202,28 +220,37 @@ func allocate(total decimal.Decimal, weights []decimal.Decimal) []decimal.Decima
 }
 
 // MarshalJSON writes the tax as in the chain response: amounts as decimal
-// strings with two decimals.
+// strings with two decimals, rates as decimals.
 func (t Tax) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		TaxablePrice   string    `json:"taxable_price"`
-		ConsumptionTax string    `json:"consumption_tax"`
-		VAT            string    `json:"vat"`
-		Total          string    `json:"total"`
-		Lines          []LineTax `json:"lines"`
-	}{formatDecimal(t.TaxablePrice), formatDecimal(t.ConsumptionTax), formatDecimal(t.VAT), formatDecimal(t.Total), t.Lines})
+		DeclarationDate Day       `json:"declaration_date"`
+		Levy            Levy      `json:"levy"`
+		TaxablePrice    string    `json:"taxable_price"`
+		Duty            string    `json:"customs_duty"`
+		ConsumptionTax  string    `json:"consumption_tax"`
+		VAT             string    `json:"vat"`
+		Total           string    `json:"total"`
+		Lines           []LineTax `json:"lines"`
+	}{t.DeclarationDate, t.Levy, formatDecimal(t.TaxablePrice), formatDecimal(t.Duty), formatDecimal(t.ConsumptionTax),
+		formatDecimal(t.VAT), formatDecimal(t.Total), t.Lines})
 }
 
 // MarshalJSON writes one line of the tax.
 func (l LineTax) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Gnum            int    `json:"gnum"`
-		HSHeading       string `json:"hs_heading"`
+		GoodsCode       string `json:"goods_code"`
+		TariffCode      string `json:"tariff_code"`
+		TariffFrom      Day    `json:"tariff_valid_from"`
 		TaxablePrice    string `json:"taxable_price"`
+		DutyRate        string `json:"duty_rate"`
 		ConsumptionRate string `json:"consumption_rate"`
 		VATRate         string `json:"vat_rate"`
+		Duty            string `json:"customs_duty"`
 		ConsumptionTax  string `json:"consumption_tax"`
 		VAT             string `json:"vat"`
 		Total           string `json:"total"`
-	}{l.Gnum, l.HSHeading, formatDecimal(l.TaxablePrice), l.Rates.Consumption.String(), l.Rates.VAT.String(),
-		formatDecimal(l.ConsumptionTax), formatDecimal(l.VAT), formatDecimal(l.Total)})
+	}{l.Gnum, l.GoodsCode, l.TariffCode, l.TariffFrom, formatDecimal(l.TaxablePrice), l.Rates.Duty.String(),
+		l.Rates.Consumption.String(), l.Rates.VAT.String(), formatDecimal(l.Duty), formatDecimal(l.ConsumptionTax),
+		formatDecimal(l.VAT), formatDecimal(l.Total)})
 }

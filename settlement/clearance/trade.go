@@ -58,10 +58,7 @@ func tradeRowOf(e *evaluation) tradeRow {
 	if !payTime.IsZero() {
 		r.payTime = payTime.Format(time.RFC3339Nano)
 	}
-	r.declDate = inv.AppTime.In(chinaTime).Format(time.DateOnly)
-	if d, err := time.Parse("20060102", inv.DeclTime); err == nil {
-		r.declDate = d.Format(time.DateOnly)
-	}
+	r.declDate = string(declarationDay(inv))
 	var chapters, countries []string
 	for _, l := range inv.Lines {
 		chapters = append(chapters, l.Gcode[:2])
