@@ -14,7 +14,7 @@ import (
 	"github.com/xbsettle/xbsettle/internal/apperr"
 )
 
-// The tariff lives in clearance_tariff_lines (migrations/00008). The shipped
+// The tariff lives in clearance_tariff_lines (migrations/00010). The shipped
 // file seeds it: the first load of a version not yet in
 // clearance_tariff_versions writes the file's lines (a changed line of the
 // file replaces the stored one), recorded as changed by "tariff file
