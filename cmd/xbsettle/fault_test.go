@@ -25,6 +25,7 @@ import (
 
 	"github.com/xbsettle/xbsettle/api"
 	"github.com/xbsettle/xbsettle/internal/demo"
+	"github.com/xbsettle/xbsettle/internal/testenv"
 	"github.com/xbsettle/xbsettle/settlement"
 )
 
@@ -135,7 +136,8 @@ type faultStack struct {
 	lib                 string // scripts/lib.sh
 	pgDir, redisDir     string
 	pgPort, redisPort   string
-	dbURL, httpAddr     string
+	dbURL, httpAddr     string // dbURL as the owner, who migrates
+	appURL              string // as the app role, which xbsettle runs as
 	logDir              string
 	secret, cutoffClock string
 }
@@ -175,6 +177,7 @@ func startFaultStack(t *testing.T) *faultStack {
 		t.Fatalf("start Redis: %v", err)
 	}
 	fs.dbURL = "postgres://postgres@127.0.0.1:" + fs.pgPort + "/postgres?sslmode=disable"
+	fs.appURL = "postgres://" + testenv.AppRole + "@127.0.0.1:" + fs.pgPort + "/postgres?sslmode=disable"
 	return fs
 }
 
@@ -232,7 +235,7 @@ func (p *xbsettleProc) start() error {
 	defer logf.Close()
 	cmd := exec.Command(self, "all")
 	cmd.Env = append(os.Environ(), childEnv+"=1",
-		"XBS_DATABASE_URL="+p.fs.dbURL, "XBS_REDIS_ADDR=127.0.0.1:"+p.fs.redisPort, "XBS_REDIS_DB=0",
+		"XBS_DATABASE_URL="+p.fs.appURL, "XBS_MIGRATE_DATABASE_URL="+p.fs.dbURL, "XBS_REDIS_ADDR=127.0.0.1:"+p.fs.redisPort, "XBS_REDIS_DB=0",
 		"XBS_HTTP_ADDR="+p.fs.httpAddr, "XBS_SECRET_KEY="+p.fs.secret, "XBS_CUTOFF="+p.fs.cutoffClock,
 		"XBS_LOG_LEVEL=warn", "XBS_SHUTDOWN_TIMEOUT=5s", "XBS_DB_MAX_CONNS=16", "XBS_WORKER_CONCURRENCY=8")
 	cmd.Stdout, cmd.Stderr = logf, logf

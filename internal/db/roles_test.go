@@ -26,7 +26,7 @@ func appendOnly(t *testing.T, d *sqlx.DB) []db.AppendOnlyTable {
 	}
 	for _, want := range []string{"entries", "postings", "entry_seals", "holds", "clearance_documents", "clearance_verdicts",
 		"fx_rates", "fx_quotes", "settlement_item_events", "enterprise_consents", "fx_violations", "fx_reporting_gaps",
-		"fx_category_decisions", "tax_classifications", "settlement_registrations"} {
+		"fx_category_decisions", "tax_classifications", "settlement_registrations", "clearance_tariff_changes"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("append-only tables %v lack %s", names, want)
 		}
