@@ -60,6 +60,8 @@ var statusByCode = map[string]int{
 	"HOLD_NOT_FOUND":     http.StatusNotFound,
 	"CHAIN_NOT_FOUND":    http.StatusNotFound,
 	"DOCUMENT_NOT_FOUND": http.StatusNotFound,
+	// 404, clearance: no tariff line of the code.
+	"TARIFF_LINE_NOT_FOUND": http.StatusNotFound,
 	// 404, settlement.
 	"FX_RATE_NOT_FOUND":         http.StatusNotFound,
 	"QUOTE_NOT_FOUND":           http.StatusNotFound,
@@ -84,6 +86,8 @@ var statusByCode = map[string]int{
 	"DOCUMENT_CONFLICT":        http.StatusConflict,
 	"CHAIN_DIRECTION_CONFLICT": http.StatusConflict,
 	"CHAIN_PARTY_CONFLICT":     http.StatusConflict,
+	// 409, clearance: another line of the code is in force on some of the days.
+	"TARIFF_LINE_OVERLAP": http.StatusConflict,
 	// 409, settlement: an account of a chart code exists with another currency or kind.
 	"SETTLEMENT_ACCOUNT_MISMATCH": http.StatusConflict,
 	// 409, settlement: only a held item is registered.

@@ -152,6 +152,7 @@ func (s *Server) routes(metrics http.Handler) {
 	e.GET("/v1/audit/verify", s.verifyAudit, ledgerUser...)
 
 	s.clearanceRoutes()
+	s.tariffRoutes()
 	s.settlementRoutes()
 	s.riskRoutes()
 }

@@ -64,7 +64,7 @@ var tariffCode = regexp.MustCompile(`^(\*|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{8}|[0
 var (
 	ErrTariffCode    = errors.New("code is '*' or 2, 4, 6, 8 or 10 digits")
 	ErrTariffDates   = errors.New("valid_from is a date and valid_to, if given, a date not before it")
-	ErrTariffRates   = errors.New("rates are 0 ≤ rate, consumption rate < 1, thresholds ≥ 0")
+	ErrTariffRates   = errors.New("rates are 0 ≤ rate, VAT and consumption rates < 1, duty rate < 1000, thresholds ≥ 0")
 	ErrTariffOverlap = errors.New("validity overlaps another line of the code")
 )
 
@@ -75,11 +75,15 @@ func (l TariffLine) Validate() error {
 		return ErrTariffCode
 	case !l.ValidFrom.valid() || (l.ValidTo != "" && (!l.ValidTo.valid() || l.ValidTo < l.ValidFrom)):
 		return ErrTariffDates
-	case !l.rates(nil).Valid() || negative(l.ConsumptionMinPerMlOrG) || negative(l.ConsumptionMinPerPiece):
+	case !l.rates(nil).Valid() || !l.VAT.LessThan(one) || (l.Duty != nil && !l.Duty.LessThan(maxDutyRate)) ||
+		negative(l.ConsumptionMinPerMlOrG) || negative(l.ConsumptionMinPerPiece):
 		return ErrTariffRates
 	}
 	return nil
 }
+
+// maxDutyRate bounds what clearance_tariff_lines.duty_rate holds.
+var maxDutyRate = decimal.NewFromInt(1000)
 
 func negative(d *decimal.Decimal) bool { return d != nil && d.IsNegative() }
 

@@ -68,7 +68,7 @@ func (s *Service) TariffLines(ctx context.Context, code string) ([]TariffLine, [
 	}
 	var changes []TariffChange
 	if err := s.db.SelectContext(ctx, &changes, `SELECT code, to_char(valid_from, 'YYYY-MM-DD') AS valid_from, changed_by,
-		changed_at, before, after FROM clearance_tariff_changes WHERE code = $1 ORDER BY id`, code); err != nil {
+		changed_at, coalesce(before, 'null'::jsonb) AS before, after FROM clearance_tariff_changes WHERE code = $1 ORDER BY id`, code); err != nil {
 		return nil, nil, fmt.Errorf("read tariff changes %s: %w", code, err)
 	}
 	return lines, changes, nil
