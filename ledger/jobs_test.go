@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xbsettle/xbsettle/internal/jobs"
+	"github.com/xbsettle/xbsettle/internal/testenv"
 )
 
 // TestSweeperSkipsAHoldThatCannotExpire: a hold whose expiry key was taken
@@ -77,9 +78,10 @@ func TestSealerSkipsAFailingTenant(t *testing.T) {
 		bb.post(transfer("e1", a.ID, l.ID, "1.00"))
 		bb.post(transfer("e2", a.ID, l.ID, "1.00"))
 	}
-	b.db.MustExec(`CREATE FUNCTION test_refuse_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+	owner := testenv.Owner(t, b.db) // the app role may create nothing
+	owner.MustExec(`CREATE FUNCTION test_refuse_seal() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NEW.tenant_id = 'A-failing' THEN RAISE EXCEPTION 'injected seal failure'; END IF; RETURN NEW; END $$`)
-	b.db.MustExec(`CREATE TRIGGER test_refuse_seal BEFORE INSERT ON entry_seals FOR EACH ROW EXECUTE FUNCTION test_refuse_seal()`)
+	owner.MustExec(`CREATE TRIGGER test_refuse_seal BEFORE INSERT ON entry_seals FOR EACH ROW EXECUTE FUNCTION test_refuse_seal()`)
 
 	before := jobs.Failures(jobs.Seal)
 	for deadline := time.Now().Add(10 * time.Second); b.sealed() < 2; time.Sleep(20 * time.Millisecond) {
@@ -175,9 +177,10 @@ func TestVerifyPages(t *testing.T) {
 		posted = append(posted, b.post(transfer(k, a.ID, l.ID, "1.00")))
 	}
 	sealUntil(t, b, 5)
-	b.db.MustExec(`ALTER TABLE postings DISABLE TRIGGER postings_immutable`)
-	b.db.MustExec(`UPDATE postings SET amount = 7 WHERE entry_id = $1`, posted[3].ID)
-	b.db.MustExec(`ALTER TABLE postings ENABLE TRIGGER postings_immutable`)
+	owner := testenv.Owner(t, b.db) // only the tables' owner can
+	owner.MustExec(`ALTER TABLE postings DISABLE TRIGGER postings_immutable`)
+	owner.MustExec(`UPDATE postings SET amount = 7 WHERE entry_id = $1`, posted[3].ID)
+	owner.MustExec(`ALTER TABLE postings ENABLE TRIGGER postings_immutable`)
 	var sealed int64
 	var pages []bool
 	for after := int64(0); ; {

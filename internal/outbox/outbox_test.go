@@ -210,7 +210,7 @@ func TestPatienceDoublesPerEnqueue(t *testing.T) {
 	}
 	b := setup(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	if _, err := b.db.Exec(`ALTER TABLE test_jobs ADD COLUMN enqueued_at timestamptz NOT NULL`); err != nil {
+	if _, err := b.owner.Exec(`ALTER TABLE test_jobs ADD COLUMN enqueued_at timestamptz NOT NULL`); err != nil {
 		t.Fatal(err)
 	}
 	var want []int64
